@@ -1,0 +1,4 @@
+#ifndef SY_CURL_H
+#define SY_CURL_H
+#include <curl/curl.h>
+#endif

@@ -1,0 +1,1 @@
+#include "sy_curl.h"
