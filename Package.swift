@@ -78,7 +78,5 @@ let package = Package(
                     path: "Tests/KeyStoreTests", swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RouteConfig", "SwitchyardJSON"],
                     path: "Tests/GatewayTests", swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["SwitchyardJSON"],
-                    path: "Tests/IntegrationTests", swiftSettings: strict),
     ]
 )

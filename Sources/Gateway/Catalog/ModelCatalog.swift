@@ -1,0 +1,79 @@
+import RouteConfig
+
+/// Lookup structures built once at start-up from the compiled tables: every per-request lookup
+/// is one hash probe.
+public struct ModelCatalog: Sendable {
+    public let config: CompiledConfig
+    /// Public id or alias → index into `config.models`.
+    private let modelIndex: [String: Int]
+    private let plansByID: [String: PlanEntry]
+    private let routes: [RouteKey: RouteTarget]
+    private let knownPaths: Set<String>
+
+    public struct PlanEntry: Sendable {
+        public let plan: Plan
+        /// Indices of the models the plan's patterns allow, in config order.
+        public let allowedModels: [Int]
+        let allowed: Set<Int>
+        public func allows(_ model: Int) -> Bool { allowed.contains(model) }
+    }
+
+    struct RouteKey: Hashable, Sendable {
+        var method: String
+        var path: String
+    }
+
+    public init(config: CompiledConfig) {
+        self.config = config
+        var index: [String: Int] = [:]
+        for (i, model) in config.models.enumerated() {
+            index[model.id] = i
+            for alias in model.aliases { index[alias] = i }
+        }
+        modelIndex = index
+        var plans: [String: PlanEntry] = [:]
+        for plan in config.plans {
+            let allowed = config.models.indices.filter { i in
+                plan.models.contains { ModelCatalog.matches(pattern: $0, config.models[i].id) }
+            }
+            plans[plan.id] = PlanEntry(plan: plan, allowedModels: allowed, allowed: Set(allowed))
+        }
+        plansByID = plans
+        var table: [RouteKey: RouteTarget] = [:]
+        for route in config.routes { table[RouteKey(method: route.method, path: route.path)] = route.target }
+        routes = table
+        knownPaths = Set(config.routes.map(\.path))
+    }
+
+    public enum RouteLookup: Sendable, Equatable {
+        case found(RouteTarget)
+        case wrongMethod
+        case notFound
+    }
+
+    /// Dispatch: the route for a method and path (query string already removed).
+    public func route(method: String, path: String) -> RouteLookup {
+        if let target = routes[RouteKey(method: method, path: path)] { return .found(target) }
+        // HEAD is answered like GET without a body, as HTTP requires.
+        if method == "HEAD", let target = routes[RouteKey(method: "GET", path: path)] { return .found(target) }
+        return knownPaths.contains(path) ? .wrongMethod : .notFound
+    }
+
+    public func model(named name: String) -> Int? { modelIndex[name] }
+
+    public func plan(_ id: String) -> PlanEntry? { plansByID[id] }
+
+    /// `*` matches any run of characters (including none); everything else is literal.
+    public static func matches(pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8), t = Array(text.utf8)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && p[pi] == UInt8(ascii: "*") { star = pi; pi += 1; mark = ti; continue }
+            if pi < p.count && p[pi] == t[ti] { pi += 1; ti += 1; continue }
+            if star >= 0 { pi = star + 1; mark += 1; ti = mark; continue }
+            return false
+        }
+        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

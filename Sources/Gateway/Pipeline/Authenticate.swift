@@ -1,0 +1,39 @@
+import KeyStore
+import NIOHTTP1
+import RouteConfig
+
+/// Who is calling: the key's record and the plan it is on.
+struct Caller: Sendable {
+    let key: KeyRecord
+    let plan: ModelCatalog.PlanEntry
+}
+
+/// Stage 2: `Authorization: Bearer KEY` or `x-api-key: KEY` → a live key whose plan exists.
+struct Authenticate {
+    let catalog: ModelCatalog
+    let keys: KeyStore
+
+    func callAsFunction(_ headers: HTTPHeaders) throws(GatewayError) -> Caller {
+        guard let secret = Self.presentedKey(headers) else { throw .missingKey() }
+        // Looked up in LMDB on every request, so a key revoked from the CLI stops working at once.
+        guard let record = keys.lookup(secret: secret) else { throw .invalidKey() }
+        guard !record.revoked else { throw .revokedKey(record.id) }
+        guard let plan = catalog.plan(record.plan) else {
+            throw GatewayError(.planNotConfigured,
+                               "API key \(record.id) is on plan '\(record.plan)', which this gateway's configuration no longer defines. Ask your admin to move the key to an existing plan.")
+        }
+        return Caller(key: record, plan: plan)
+    }
+
+    static func presentedKey(_ headers: HTTPHeaders) -> Substring? {
+        if let authorization = headers.first(name: "authorization") {
+            let value = authorization.drop(while: { $0 == " " })
+            if value.count > 7, value.prefix(7).lowercased() == "bearer " {
+                let key = value.dropFirst(7).drop(while: { $0 == " " })
+                if !key.isEmpty { return key }
+            }
+        }
+        if let key = headers.first(name: "x-api-key"), !key.isEmpty { return Substring(key) }
+        return nil
+    }
+}

@@ -1,0 +1,20 @@
+import NIOHTTP1
+import RouteConfig
+
+/// Stage 1: method and path → what serves them, through the compiled route table.
+struct Dispatch {
+    let catalog: ModelCatalog
+
+    func callAsFunction(_ head: HTTPRequestHead) throws(GatewayError) -> RouteTarget {
+        let uri = head.uri
+        // Clients add query strings we do not route on (Claude Code sends `?beta=true`).
+        let path = uri.firstIndex(of: "?").map { String(uri[..<$0]) } ?? uri
+        switch catalog.route(method: head.method.rawValue, path: path) {
+        case .found(let target): return target
+        case .wrongMethod:
+            throw GatewayError(.methodNotAllowed, "Method \(head.method.rawValue) is not allowed on \(path).")
+        case .notFound:
+            throw GatewayError(.routeNotFound, "No route for \(head.method.rawValue) \(path). Model endpoints live under /v1, e.g. POST /v1/chat/completions.")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import RouteConfig
+import SwitchyardJSON
+
+/// What the request body says, read without building a tree.
+struct ChatRequestFields {
+    let modelID: String
+    let modelSpan: Range<Int>
+    let stream: Bool
+}
+
+/// The model a request will be served by.
+struct ResolvedModel: Sendable {
+    let index: Int
+    let model: Model
+    let provider: Provider
+    let providerIndex: Int
+}
+
+/// Stage 3: read `model` from the body, resolve id or alias, check it is active, on the caller's
+/// plan, and servable in the endpoint's format.
+struct ResolveModel {
+    let catalog: ModelCatalog
+    let secrets: ProviderSecrets
+
+    static func readChatFields(_ body: UnsafeRawBufferPointer) throws(GatewayError) -> ChatRequestFields {
+        let spans: [JSONMemberSpan?]
+        do {
+            spans = try JSONTopLevelScanner.scanObject(body, keys: ["model", "messages", "stream"])
+        } catch {
+            throw .malformed(error)
+        }
+        guard let model = spans[0] else {
+            throw GatewayError(.invalidField, "Missing required parameter: 'model'.", param: "model")
+        }
+        guard model.kind == .string else {
+            throw GatewayError(.invalidField, "Invalid type for 'model': expected a string.", param: "model")
+        }
+        guard let messages = spans[1] else {
+            throw GatewayError(.invalidField, "Missing required parameter: 'messages'.", param: "messages")
+        }
+        guard messages.kind == .array else {
+            throw GatewayError(.invalidField, "Invalid type for 'messages': expected an array.", param: "messages")
+        }
+        var stream = false
+        if let s = spans[2] {
+            switch s.kind {
+            case .bool: stream = body[s.value.lowerBound] == UInt8(ascii: "t")
+            case .null: stream = false
+            default: throw GatewayError(.invalidField, "Invalid type for 'stream': expected a boolean.", param: "stream")
+            }
+        }
+        return ChatRequestFields(modelID: JSONTopLevelScanner.decodeString(body, span: model.value), modelSpan: model.value, stream: stream)
+    }
+
+    func callAsFunction(_ modelID: String, caller: Caller, clientAPI: WireAPI) throws(GatewayError) -> ResolvedModel {
+        guard let index = catalog.model(named: modelID) else {
+            throw GatewayError(.unknownModel, "The model '\(modelID)' does not exist. GET /v1/models lists the models your key can use.", param: "model")
+        }
+        let model = catalog.config.models[index]
+        guard model.active else {
+            throw GatewayError(.inactiveModel, "The model '\(modelID)' has been retired and is no longer served. GET /v1/models lists the models your key can use.", param: "model")
+        }
+        guard caller.plan.allows(index) else {
+            throw GatewayError(.modelNotOnPlan, "The model '\(modelID)' is not available on your plan '\(caller.plan.plan.id)'. GET /v1/models lists the models your key can use.", param: "model")
+        }
+        let provider = catalog.config.providers[model.provider]
+        guard provider.apis.contains(clientAPI) else {
+            throw GatewayError(.unsupportedAPI, "The model '\(modelID)' is served by provider '\(provider.id)' in the \(provider.apis.map(\.rawValue).joined(separator: ", ")) format, which this endpoint (\(clientAPI.rawValue)) cannot reach yet.", param: "model")
+        }
+        if case .unavailable = secrets.credentials[model.provider] {
+            throw GatewayError(.providerNotConfigured, "The provider '\(provider.id)' behind model '\(modelID)' is not configured on this gateway (its credentials are missing). Ask your admin to set them.")
+        }
+        return ResolvedModel(index: index, model: model, provider: provider, providerIndex: model.provider)
+    }
+}

@@ -1,0 +1,42 @@
+import RouteConfig
+import SwitchyardJSON
+import UpstreamClient
+
+/// Stage 5: the client's request as the provider expects it. Chat Completions to a provider that
+/// speaks it natively changes only `model`: the value is spliced, the rest of the body is
+/// forwarded byte for byte (no parse-and-dump of a 100 KB agent turn).
+struct TranslateRequest {
+    let secrets: ProviderSecrets
+
+    func chatToChat(body: UnsafeRawBufferPointer, fields: ChatRequestFields, resolved: ResolvedModel) -> UpstreamRequest {
+        let upstreamBody: [UInt8]
+        if resolved.model.upstreamID == fields.modelID {
+            upstreamBody = Array(body)
+        } else {
+            var quoted: [UInt8] = []
+            JSONTopLevelScanner.appendQuoted(resolved.model.upstreamID, to: &quoted)
+            upstreamBody = JSONTopLevelScanner.splice(body, replacing: fields.modelSpan, with: quoted)
+        }
+        return UpstreamRequest(method: "POST",
+                               url: url(resolved, path: "/chat/completions"),
+                               headers: headers(resolved, accept: fields.stream ? "text/event-stream" : "application/json"),
+                               body: upstreamBody,
+                               connectTimeoutMs: resolved.provider.connectTimeoutMs,
+                               readTimeoutMs: resolved.provider.readTimeoutMs)
+    }
+
+    func url(_ resolved: ResolvedModel, path: String) -> String {
+        var url = resolved.provider.baseURL + path
+        if case .query(let parameter) = secrets.credentials[resolved.providerIndex] { url += "?" + parameter }
+        return url
+    }
+
+    /// Only what the provider needs: content type, its own credential and configured headers.
+    /// Nothing from the client is copied, so the client's key can never leak upstream.
+    func headers(_ resolved: ResolvedModel, accept: String) -> [String] {
+        var lines = ["Content-Type: application/json", "Accept: \(accept)"]
+        if case .header(let line) = secrets.credentials[resolved.providerIndex] { lines.append(line) }
+        for header in resolved.provider.headers { lines.append("\(header.name): \(header.value)") }
+        return lines
+    }
+}

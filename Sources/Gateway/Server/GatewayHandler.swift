@@ -1,0 +1,312 @@
+import NIOCore
+import NIOHTTP1
+import RouteConfig
+import UpstreamClient
+
+/// One HTTP/1.1 connection: reads a request, runs it through the pipeline stages, relays the
+/// provider's answer. Lives on its channel's event loop; upstream events hop here in batches.
+final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let services: GatewayServices
+    private var context: ChannelHandlerContext?
+
+    private enum State {
+        case idle
+        case receiving(HTTPRequestHead, ByteBuffer)
+        /// Already answered (e.g. 413); the rest of the request is ignored, then we close.
+        case rejected
+        case exchanging(Exchange)
+    }
+    private var state: State = .idle
+    private var requestTimer: Scheduled<Void>?
+    private var nextExchangeID = 0
+    private var closeWhenIdle = false
+
+    init(services: GatewayServices) { self.services = services }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        services.activity.opened(context.channel)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        services.activity.closed(context.channel)
+        self.context = nil
+    }
+
+    // MARK: Reading the request
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .idle = state else { return }
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.settings.maxBodyBytes {
+                reject(tooLarge(), keepAlive: false)
+                return
+            }
+            let capacity = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+            state = .receiving(head, context.channel.allocator.buffer(capacity: min(capacity, services.settings.maxBodyBytes)))
+            let timeout = TimeAmount.milliseconds(Int64(services.settings.requestTimeoutMs))
+            requestTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                guard case .receiving = state else { return }
+                reject(GatewayError(.requestTimeout, "The request body did not arrive within \(services.settings.requestTimeoutMs / 1000) s."), keepAlive: false)
+            }
+        case .body(var chunk):
+            guard case .receiving(let head, var body) = state else { return }
+            if body.readableBytes + chunk.readableBytes > services.settings.maxBodyBytes {
+                reject(tooLarge(), keepAlive: false)
+                return
+            }
+            state = .idle  // drop the reference so the append does not copy the buffer
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+        case .end:
+            requestTimer?.cancel()
+            requestTimer = nil
+            switch state {
+            case .receiving(let head, let body):
+                state = .idle
+                process(head, body)
+            case .rejected:
+                state = .idle
+            default:
+                break
+            }
+        }
+    }
+
+    private func tooLarge() -> GatewayError {
+        GatewayError(.bodyTooLarge, "The request body is larger than this gateway accepts (\(services.settings.maxBodyBytes) bytes). Shorten the conversation or send large files by reference.")
+    }
+
+    private func reject(_ error: GatewayError, keepAlive: Bool) {
+        requestTimer?.cancel()
+        requestTimer = nil
+        state = .rejected
+        write(error: error, keepAlive: keepAlive, headOnly: false)
+    }
+
+    // MARK: The pipeline
+
+    private func process(_ head: HTTPRequestHead, _ body: ByteBuffer) {
+        let keepAlive = head.isKeepAlive && !closeWhenIdle
+        let headOnly = head.method == .HEAD
+        do {
+            let target = try Dispatch(catalog: services.catalog)(head)
+            switch target {
+            case .health:
+                write(status: 200, headers: [("content-type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8),
+                      keepAlive: keepAlive, headOnly: headOnly)
+            case .models:
+                let caller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                write(status: 200, headers: [("content-type", "application/json")],
+                      body: ListModels(catalog: services.catalog)(caller), keepAlive: keepAlive, headOnly: headOnly)
+            case .openaiChat:
+                let caller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                try startChatCompletion(body: body, caller: caller, keepAlive: keepAlive)
+            case .openaiResponses, .anthropicMessages:
+                throw GatewayError(.unsupportedAPI, "This gateway build does not serve the \(target.rawValue) format yet.")
+            }
+        } catch let error as GatewayError {
+            write(error: error, keepAlive: keepAlive, headOnly: headOnly)
+        } catch {
+            write(error: GatewayError(.providerError, "Internal error: \(error)"), keepAlive: false, headOnly: headOnly)
+        }
+    }
+
+    private func startChatCompletion(body: ByteBuffer, caller: Caller, keepAlive: Bool) throws(GatewayError) {
+        let resolve = ResolveModel(catalog: services.catalog, secrets: services.secrets)
+        let translate = TranslateRequest(secrets: services.secrets)
+        let prepared: Result<(ChatRequestFields, ResolvedModel, UpstreamRequest), GatewayError> = body.withUnsafeReadableBytes { bytes in
+            do throws(GatewayError) {
+                let fields = try ResolveModel.readChatFields(bytes)
+                let resolved = try resolve(fields.modelID, caller: caller, clientAPI: .openaiChat)
+                return .success((fields, resolved, translate.chatToChat(body: bytes, fields: fields, resolved: resolved)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (fields, resolved, request) = try prepared.get()
+
+        nextExchangeID &+= 1
+        let exchange = Exchange(id: nextExchangeID, stream: fields.stream, keepAlive: keepAlive,
+                                translate: TranslateResponse(publicModelID: fields.modelID, upstreamModelID: resolved.model.upstreamID,
+                                                             providerID: resolved.provider.id),
+                                allocator: context!.channel.allocator)
+        state = .exchanging(exchange)
+        services.activity.requestStarted()
+        let bridge = UpstreamBridge(handler: NIOLoopBound(self, eventLoop: context!.eventLoop), eventLoop: context!.eventLoop,
+                                    exchangeID: exchange.id)
+        exchange.transfer = services.upstream.send(request, delegate: bridge)
+    }
+
+    // MARK: Relaying the provider's answer
+
+    func upstreamEvents(_ events: [UpstreamEvent], exchangeID: Int) {
+        guard case .exchanging(let exchange) = state, exchange.id == exchangeID, let context else { return }
+        var wrote = false
+        for event in events {
+            switch event {
+            case .head(let status, let headers):
+                exchange.upstreamStatus = status
+                exchange.upstreamHeaders = headers
+                if exchange.stream && status == 200 {
+                    exchange.streamingToClient = true
+                    var head = HTTPResponseHead(version: .http1_1, status: .ok)
+                    head.headers.add(name: "content-type", value: "text/event-stream")
+                    head.headers.add(name: "cache-control", value: "no-cache")
+                    if !exchange.keepAlive { head.headers.add(name: "connection", value: "close") }
+                    context.write(wrapOutboundOut(.head(head)), promise: nil)
+                    wrote = true
+                }
+            case .body(let buffer):
+                if exchange.streamingToClient {
+                    if let out = exchange.relay(buffer) {
+                        context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+                        wrote = true
+                    }
+                } else {
+                    var buffer = buffer
+                    exchange.collected.writeBuffer(&buffer)
+                }
+            case .end(let failure):
+                finish(exchange, failure: failure)
+                return
+            }
+        }
+        if wrote { context.flush() }
+    }
+
+    private func finish(_ exchange: Exchange, failure: UpstreamFailure?) {
+        guard let context else { return }
+        services.activity.requestFinished()
+        state = .idle
+        if exchange.streamingToClient {
+            if let rest = exchange.relayRemainder() {
+                context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+            }
+            if let failure {
+                // After the 200 only an in-band error is possible; SDKs raise on it.
+                let error = exchange.translate.failure(failure)
+                var frame = context.channel.allocator.buffer(capacity: 256)
+                frame.writeString("data: ")
+                frame.writeBytes(error.openAIBody())
+                frame.writeString("\n\n")
+                context.write(wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
+            }
+            endResponse(keepAlive: exchange.keepAlive && failure == nil)
+            return
+        }
+        if let failure {
+            write(error: exchange.translate.failure(failure), keepAlive: exchange.keepAlive, headOnly: false)
+            return
+        }
+        let status = exchange.upstreamStatus
+        if TranslateResponse.isPassThroughError(status: status, body: exchange.collected) {
+            // The provider's own 4xx (a bad parameter): its status and message, unchanged.
+            write(status: status, headers: [("content-type", "application/json")],
+                  body: Array(exchange.collected.readableBytesView), keepAlive: exchange.keepAlive, headOnly: false)
+            return
+        }
+        switch exchange.translate.complete(status: status, headers: exchange.upstreamHeaders, body: exchange.collected) {
+        case .success(let response):
+            write(status: response.status, headers: response.headers, body: response.body, keepAlive: exchange.keepAlive, headOnly: false)
+        case .failure(let error):
+            write(error: error, keepAlive: exchange.keepAlive, headOnly: false)
+        }
+    }
+
+    // MARK: Writing
+
+    private func write(error: GatewayError, keepAlive: Bool, headOnly: Bool) {
+        var headers = [("content-type", "application/json")]
+        headers.append(contentsOf: error.headers)
+        write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: keepAlive, headOnly: headOnly)
+    }
+
+    private func write(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, headOnly: Bool) {
+        guard let context else { return }
+        var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        head.headers.add(name: "content-length", value: String(body.count))
+        if !keepAlive { head.headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !headOnly && !body.isEmpty {
+            var buffer = context.channel.allocator.buffer(capacity: body.count)
+            buffer.writeBytes(body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        endResponse(keepAlive: keepAlive)
+    }
+
+    private func endResponse(keepAlive: Bool) {
+        guard let context else { return }
+        let close = !keepAlive || closeWhenIdle
+        if close {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    // MARK: Connection events
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestTimer?.cancel()
+        if case .exchanging(let exchange) = state {
+            // The client went away: stop the provider's work (and its billing) at once.
+            exchange.transfer?.cancel()
+            services.activity.requestFinished()
+        }
+        state = .idle
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .exchanging(let exchange) = state {
+            if context.channel.isWritable { exchange.transfer?.resume() } else { exchange.transfer?.pause() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            // Only an idle keep-alive connection is closed; a long provider call is not idle.
+            if case .idle = state { context.close(promise: nil) }
+            return
+        }
+        if event is DrainEvent {
+            closeWhenIdle = true
+            if case .idle = state { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Hands a transfer's events from the upstream client's thread to the connection's event loop,
+/// one hop per batch.
+final class UpstreamBridge: UpstreamTransferDelegate {
+    let handler: NIOLoopBound<GatewayHandler>
+    let eventLoop: any EventLoop
+    let exchangeID: Int
+
+    init(handler: NIOLoopBound<GatewayHandler>, eventLoop: any EventLoop, exchangeID: Int) {
+        self.handler = handler; self.eventLoop = eventLoop; self.exchangeID = exchangeID
+    }
+
+    func upstreamTransfer(_ transfer: UpstreamTransfer, received events: [UpstreamEvent]) {
+        eventLoop.execute { [handler, exchangeID] in
+            handler.value.upstreamEvents(events, exchangeID: exchangeID)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The listening side: binds, builds each connection's pipeline, and shuts down gracefully.
+public final class GatewayServer: Sendable {
+    private let services: GatewayServices
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+
+    /// Binds and starts accepting. `threads` defaults to one event loop per core.
+    public init(services: GatewayServices, host: String, port: Int, threads: Int = System.coreCount) throws {
+        self.services = services
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.group = group
+        let settings = services.settings
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        // Header limits: generous for coding agents' custom headers, bounded against abuse.
+        limits.maxHeaderFieldSize = 32 * 1024
+        limits.maxHeaderListSize = 64 * 1024
+        limits.maxHeaderFieldCount = 256
+        let decoderLimits = limits
+        let idle = TimeAmount.milliseconds(Int64(settings.idleTimeoutMs))
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true,
+                                                         withEncoderConfiguration: .init(),
+                                                         withDecoderLimitConfiguration: decoderLimits)
+                    try sync.addHandler(IdleStateHandler(allTimeout: idle))
+                    try sync.addHandler(GatewayHandler(services: services))
+                }
+            }
+        do {
+            serverChannel = try bootstrap.bind(host: host, port: port).wait()
+        } catch let error {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    public var localAddress: SocketAddress? { serverChannel.localAddress }
+
+    /// Blocks until SIGTERM or SIGINT, then drains: stop accepting, close idle connections,
+    /// let requests in flight (streams included) finish within the grace period, then stop.
+    public func runUntilSignalled() {
+        let semaphore = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { semaphore.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        semaphore.wait()
+        drain()
+        _ = sources
+    }
+
+    public func drain() {
+        try? serverChannel.close().wait()
+        services.activity.draining.store(true, ordering: .relaxed)
+        for channel in services.activity.channels {
+            channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(DrainEvent()) }
+        }
+        let grace = services.settings.shutdownGraceMs
+        var waited = 0
+        while services.activity.requestsInFlight > 0 && waited < grace {
+            usleep(20_000)
+            waited += 20
+        }
+        for channel in services.activity.channels { channel.close(promise: nil) }
+        try? group.syncShutdownGracefully()
+    }
+}

@@ -1,0 +1,23 @@
+import KeyStore
+import RouteConfig
+import UpstreamClient
+
+/// Everything a connection handler needs, shared by all connections (read-only after start,
+/// or internally synchronized).
+public final class GatewayServices: Sendable {
+    public let catalog: ModelCatalog
+    public let keys: KeyStore
+    public let secrets: ProviderSecrets
+    public let upstream: UpstreamClient
+    let activity: ActivityTracker
+
+    public init(config: CompiledConfig, keys: KeyStore, secrets: ProviderSecrets, upstream: UpstreamClient) {
+        self.catalog = ModelCatalog(config: config)
+        self.keys = keys
+        self.secrets = secrets
+        self.upstream = upstream
+        self.activity = ActivityTracker()
+    }
+
+    var settings: ServerSettings { catalog.config.server }
+}

@@ -1,0 +1,304 @@
+// Validates a JSON document and locates a few top-level members without building a tree.
+//
+// Why: the gateway must read `model` and `stream` from every request and rewrite `model`, and a
+// coding agent's request is ~100 KB. A full jansson parse + dump of that costs ~2 ms; one pass
+// over the bytes that only checks the grammar costs a small fraction of it (see BENCHMARKS.md).
+// The rest of the body is forwarded byte for byte.
+
+public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
+    public var offset: Int
+    public var reason: String
+    public var description: String { "malformed JSON at byte \(offset): \(reason)" }
+}
+
+public enum JSONValueKind: Sendable, Equatable {
+    case string, number, object, array, bool, null
+}
+
+public struct JSONMemberSpan: Sendable, Equatable {
+    /// The value's bytes, quotes included for strings.
+    public var value: Range<Int>
+    public var kind: JSONValueKind
+}
+
+public struct JSONTopLevelScanner {
+    /// Nesting deeper than this is refused rather than risking unbounded work.
+    public static let maxDepth = 512
+
+    /// Scans `bytes`, which must hold exactly one JSON object (whitespace around it allowed).
+    /// Returns the spans of the wanted keys, in the order of `keys` (nil when absent; the last
+    /// occurrence wins, as in most parsers).
+    public static func scanObject(_ bytes: UnsafeRawBufferPointer, keys: [String]) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
+        var scanner = Cursor(bytes: bytes)
+        var found = [JSONMemberSpan?](repeating: nil, count: keys.count)
+        let wanted = keys.map { Array($0.utf8) }
+        scanner.skipWhitespace()
+        guard scanner.peek() == UInt8(ascii: "{") else {
+            throw scanner.error(scanner.atEnd ? "empty body, expected a JSON object" : "expected a JSON object")
+        }
+        scanner.index += 1
+        scanner.skipWhitespace()
+        if scanner.peek() == UInt8(ascii: "}") {
+            scanner.index += 1
+        } else {
+            while true {
+                scanner.skipWhitespace()
+                guard scanner.peek() == UInt8(ascii: "\"") else { throw scanner.error("expected a member name in quotes") }
+                let keyStart = scanner.index + 1
+                try scanner.skipString()
+                let keyEnd = scanner.index - 1
+                scanner.skipWhitespace()
+                guard scanner.peek() == UInt8(ascii: ":") else { throw scanner.error("expected ':' after member name") }
+                scanner.index += 1
+                scanner.skipWhitespace()
+                let valueStart = scanner.index
+                let kind = try scanner.skipValue()
+                let span = JSONMemberSpan(value: valueStart..<scanner.index, kind: kind)
+                for (i, key) in wanted.enumerated() where key.count == keyEnd - keyStart {
+                    if scanner.matches(key, at: keyStart) { found[i] = span }
+                }
+                scanner.skipWhitespace()
+                guard let c = scanner.peek() else { throw scanner.error("unexpected end inside the top-level object") }
+                scanner.index += 1
+                if c == UInt8(ascii: "}") { break }
+                guard c == UInt8(ascii: ",") else { throw JSONSyntaxError(offset: scanner.index - 1, reason: "expected ',' or '}'") }
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.atEnd else { throw scanner.error("unexpected data after the JSON object") }
+        return found
+    }
+
+    public static func scanObject(_ bytes: [UInt8], keys: [String]) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
+        do {
+            return try bytes.withUnsafeBytes { buffer in try scanObject(buffer, keys: keys) }
+        } catch let e as JSONSyntaxError {
+            throw e
+        } catch {
+            fatalError("unreachable")
+        }
+    }
+
+    /// The decoded text of a string value span (quotes included in `span`).
+    public static func decodeString(_ bytes: UnsafeRawBufferPointer, span: Range<Int>) -> String {
+        let inner = UnsafeRawBufferPointer(rebasing: bytes[(span.lowerBound + 1)..<(span.upperBound - 1)])
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(inner.count)
+        var i = 0
+        while i < inner.count {
+            let c = inner[i]
+            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+            let e = inner[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "u"):
+                var scalar = hex4(inner, i); i += 4
+                if (0xD800..<0xDC00).contains(scalar), i + 6 <= inner.count, inner[i] == UInt8(ascii: "\\") {
+                    let low = hex4(inner, i + 2)
+                    if (0xDC00..<0xE000).contains(low) { scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00); i += 6 }
+                }
+                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8))
+            default: out.append(e) // \" \\ \/
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hex4(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = b[at + k]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            default: d = UInt32(c - UInt8(ascii: "A") + 10)
+            }
+            v = v << 4 | d
+        }
+        return v
+    }
+
+    /// Appends `text` as a JSON string literal (with quotes) to `out`.
+    public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for c in text.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(c >> 4)], hex[Int(c & 15)]])
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `bytes` with the span replaced by `replacement` (one copy, nothing re-serialized).
+    public static func splice(_ bytes: UnsafeRawBufferPointer, replacing span: Range<Int>, with replacement: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count - span.count + replacement.count)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<span.lowerBound]))
+        out.append(contentsOf: replacement)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[span.upperBound...]))
+        return out
+    }
+}
+
+/// Grammar checks over a byte buffer.
+private struct Cursor {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { index >= bytes.count }
+    @inline(__always) func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+
+    func matches(_ key: [UInt8], at start: Int) -> Bool {
+        for (k, b) in key.enumerated() where bytes[start + k] != b { return false }
+        return true
+    }
+
+    @inline(__always) mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// At an opening quote; leaves the index after the closing quote.
+    mutating func skipString() throws(JSONSyntaxError) {
+        index += 1
+        while index < bytes.count {
+            let c = bytes[index]
+            if c == UInt8(ascii: "\"") { index += 1; return }
+            if c == UInt8(ascii: "\\") {
+                guard index + 1 < bytes.count else { break }
+                let e = bytes[index + 1]
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 2
+                case UInt8(ascii: "u"):
+                    guard index + 6 <= bytes.count else { break }
+                    for k in 2..<6 where !bytes[index + k].isHexDigit {
+                        throw JSONSyntaxError(offset: index + k, reason: "bad \\u escape in string")
+                    }
+                    index += 6
+                default:
+                    throw error("bad escape in string")
+                }
+                continue
+            }
+            if c < 0x20 { throw error("control character in string") }
+            index += 1
+        }
+        throw JSONSyntaxError(offset: bytes.count, reason: "unterminated string")
+    }
+
+    /// Any value, iteratively for nested containers so depth costs no stack.
+    mutating func skipValue() throws(JSONSyntaxError) -> JSONValueKind {
+        guard let first = peek() else { throw error("expected a value") }
+        switch first {
+        case UInt8(ascii: "\""): try skipString(); return .string
+        case UInt8(ascii: "t"): try literal("true"); return .bool
+        case UInt8(ascii: "f"): try literal("false"); return .bool
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            try skipContainer()
+            return first == UInt8(ascii: "{") ? .object : .array
+        default:
+            try skipNumber(); return .number
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+        let n = word.utf8CodeUnitCount
+        guard index + n <= bytes.count else { throw error("unexpected end in literal") }
+        for k in 0..<n where bytes[index + k] != word.utf8Start[k] { throw error("invalid literal") }
+        index += n
+    }
+
+    mutating func skipNumber() throws(JSONSyntaxError) {
+        let start = index
+        if peek() == UInt8(ascii: "-") { index += 1 }
+        guard let d = peek(), d.isDigit else { throw JSONSyntaxError(offset: start, reason: "expected a value") }
+        if d == UInt8(ascii: "0") { index += 1 } else { while let c = peek(), c.isDigit { index += 1 } }
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            guard let c = peek(), c.isDigit else { throw error("expected a digit after '.'") }
+            while let c = peek(), c.isDigit { index += 1 }
+        }
+        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            index += 1
+            if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { index += 1 }
+            guard let c = peek(), c.isDigit else { throw error("expected a digit in exponent") }
+            while let c = peek(), c.isDigit { index += 1 }
+        }
+    }
+
+    /// At `{` or `[`; leaves the index after the matching close.
+    mutating func skipContainer() throws(JSONSyntaxError) {
+        // Each level remembers whether it is an object (true) or an array.
+        var stack: [Bool] = []
+        stack.reserveCapacity(16)
+        stack.append(bytes[index] == UInt8(ascii: "{"))
+        index += 1
+        var expectValue = true   // just after an opener or a comma
+        var first = true         // just after an opener (empty container allowed)
+        while let isObject = stack.last {
+            skipWhitespace()
+            guard let c = peek() else { throw error("unexpected end inside a nested value") }
+            if (first || !expectValue) && c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                index += 1
+                stack.removeLast()
+                expectValue = false; first = false
+                continue
+            }
+            if !expectValue {
+                guard c == UInt8(ascii: ",") else { throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
+                index += 1
+                expectValue = true; first = false
+                continue
+            }
+            if isObject {
+                guard c == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
+                try skipString()
+                skipWhitespace()
+                guard peek() == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
+                index += 1
+                skipWhitespace()
+            }
+            guard let v = peek() else { throw error("expected a value") }
+            if v == UInt8(ascii: "{") || v == UInt8(ascii: "[") {
+                guard stack.count < JSONTopLevelScanner.maxDepth else { throw error("nesting deeper than \(JSONTopLevelScanner.maxDepth)") }
+                stack.append(v == UInt8(ascii: "{"))
+                index += 1
+                expectValue = true; first = true
+            } else {
+                _ = try skipValue()
+                expectValue = false; first = false
+            }
+        }
+    }
+}
+
+private extension UInt8 {
+    @inline(__always) var isDigit: Bool { self >= 0x30 && self <= 0x39 }
+    @inline(__always) var isHexDigit: Bool { isDigit || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
+}

@@ -1,0 +1,48 @@
+import NIOCore
+
+/// One call to a provider, fully prepared by the gateway (URL, provider auth, rewritten body).
+public struct UpstreamRequest: Sendable {
+    public var method: String
+    public var url: String
+    /// `Name: value` lines, sent as given.
+    public var headers: [String]
+    public var body: [UInt8]
+    public var connectTimeoutMs: Int
+    /// Longest upstream silence before the call fails with `.timedOut`.
+    public var readTimeoutMs: Int
+
+    public init(method: String = "POST", url: String, headers: [String], body: [UInt8],
+                connectTimeoutMs: Int, readTimeoutMs: Int) {
+        self.method = method; self.url = url; self.headers = headers; self.body = body
+        self.connectTimeoutMs = connectTimeoutMs; self.readTimeoutMs = readTimeoutMs
+    }
+}
+
+public struct UpstreamHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+}
+
+/// Why a call ended without a complete response.
+public enum UpstreamFailure: Error, Sendable, Equatable {
+    /// The provider did not answer (or went silent) within the read timeout.
+    case timedOut(String)
+    /// No connection could be made (DNS, refused, TLS).
+    case unreachable(String)
+    /// The connection broke or the response was not valid HTTP.
+    case failed(String)
+}
+
+/// What a transfer reports, in order. Body bytes that arrive within one wake-up of the client
+/// thread come as one `.body`, so the receiver hops threads once per batch, not once per chunk.
+public enum UpstreamEvent: Sendable {
+    case head(status: Int, headers: [UpstreamHeader])
+    case body(ByteBuffer)
+    /// Always last; nil when the response completed.
+    case end(UpstreamFailure?)
+}
+
+public protocol UpstreamTransferDelegate: AnyObject, Sendable {
+    /// Called on the upstream client's thread; hop to your own before touching your state.
+    func upstreamTransfer(_ transfer: UpstreamTransfer, received events: [UpstreamEvent])
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Gateway
+import NIOCore
+import KeyStore
+import RouteConfig
+import SwitchyardJSON
+import SwitchyardRoutes
+import UpstreamClient
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+
+    @Option(help: "Address to listen on, HOST:PORT.")
+    var listen: String = "127.0.0.1:8080"
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Event loop threads (default: one per core).")
+    var threads: Int?
+
+    func run() throws {
+        var config = try loadEmbeddedConfig()
+        applyBaseURLOverrides(&config)
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        let host = String(listen[..<colon])
+        prepareJSONForThreads()
+        let keys = try KeyStore(directory: data.data)
+        let secrets = ProviderSecrets(config: config)
+        for (provider, variable) in secrets.missing {
+            log("provider '\(provider)': environment variable \(variable) is not set; its models will answer 502")
+        }
+        let upstream = UpstreamClient()
+        upstream.start()
+        let services = GatewayServices(config: config, keys: keys, secrets: secrets, upstream: upstream)
+        let server = try GatewayServer(services: services, host: host, port: port, threads: threads ?? System.coreCount)
+        let bound = server.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? listen
+        print("switchyard \(Switchyard.version) listening on \(bound) (config \(config.digest.prefix(12)), \(config.models.count) models)")
+        fflush(nil)
+        server.runUntilSignalled()
+        upstream.shutdown()
+        log("stopped")
+    }
+}
+
+func loadEmbeddedConfig() throws -> CompiledConfig {
+    do {
+        return try EmbeddedRoutes.load()
+    } catch {
+        throw ValidationError("the embedded route tables are unreadable: \(error)")
+    }
+}
+
+func log(_ message: String) {
+    var line = "switchyard: " + message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// `SWITCHYARD_<PROVIDER>_BASE_URL` points a provider elsewhere without a rebuild (an egress
+/// proxy, a staging endpoint, a mock on another port). Only the URL can change this way.
+func applyBaseURLOverrides(_ config: inout CompiledConfig) {
+    for i in config.providers.indices {
+        let id = config.providers[i].id
+        let name = "SWITCHYARD_" + String(id.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) + "_BASE_URL"
+        guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { continue }
+        var url = value
+        while url.hasSuffix("/") { url.removeLast() }
+        config.providers[i].baseURL = url
+        log("provider '\(id)': base URL overridden by \(name) → \(url)")
+    }
+}

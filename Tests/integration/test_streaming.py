@@ -1,0 +1,145 @@
+"""Server-sent events through the gateway: relayed as they arrive, rewritten per event,
+cancelled upstream when the client leaves, and allowed to finish on SIGTERM."""
+import json
+import signal
+import socket
+import time
+
+from conftest import Gateway, mock_stats
+
+CHAT = "/v1/chat/completions"
+
+
+def open_stream(port, key, body):
+    """Sends a streaming request on a raw socket; returns the socket after the response head."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    data = json.dumps(body).encode()
+    sock.sendall(
+        f"POST {CHAT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+    return sock
+
+
+def read_events(sock, limit=None):
+    """Yields (arrival time, data payload) per SSE event, decoding chunked framing."""
+    buf = b""
+    head_done = False
+    body = b""
+    count = 0
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return
+        buf += chunk
+        if not head_done:
+            if b"\r\n\r\n" not in buf:
+                continue
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            assert b" 200 " in head.split(b"\r\n")[0], head
+            assert b"text/event-stream" in head.lower()
+            head_done = True
+        # de-chunk what we have
+        while True:
+            if b"\r\n" not in buf:
+                break
+            size_line, rest = buf.split(b"\r\n", 1)
+            size = int(size_line, 16)
+            if size == 0:
+                return
+            if len(rest) < size + 2:
+                break
+            body += rest[:size]
+            buf = rest[size + 2:]
+        while b"\n\n" in body:
+            event, body = body.split(b"\n\n", 1)
+            for line in event.split(b"\n"):
+                if line.startswith(b"data: "):
+                    count += 1
+                    yield time.time(), line[6:].decode()
+                    if limit and count >= limit:
+                        return
+
+
+def test_stream_arrives_incrementally_with_public_model(gateway, key):
+    body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "count"}], "stream": True,
+            "mock": {"words": 8, "chunk_delay_ms": 100}}
+    start = time.time()
+    sock = open_stream(gateway.port, key, body)
+    events = list(read_events(sock))
+    sock.close()
+    assert events[-1][1] == "[DONE]"
+    chunks = [json.loads(e) for _, e in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert all(c["model"] == "mock-gpt" for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert len(text.split()) == 8
+    # Relayed as produced, not buffered whole: the first event precedes the last by most of the
+    # stream's duration (8 chunks x 100 ms).
+    assert events[-1][0] - events[0][0] > 0.5
+
+
+def test_stream_tool_call_fragments_are_relayed(gateway, key):
+    body = {"model": "mock-tools", "stream": True,
+            "messages": [{"role": "user", "content": "weather in Oslo?"}],
+            "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}}}}}]}
+    sock = open_stream(gateway.port, key, body)
+    events = [e for _, e in read_events(sock)]
+    sock.close()
+    chunks = [json.loads(e) for e in events[:-1]]
+    calls = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
+    assert calls[0]["function"]["name"] == "get_weather" and calls[0]["id"]
+    args = "".join(tc["function"].get("arguments", "") for tc in calls)
+    assert "city" in json.loads(args)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls" or any(
+        c["choices"] and c["choices"][0].get("finish_reason") == "tool_calls" for c in chunks)
+
+
+def test_client_disconnect_cancels_upstream(gateway, key):
+    before = mock_stats(gateway.mock_port)
+    body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "long"}], "stream": True,
+            "mock": {"words": 200, "chunk_delay_ms": 50}}
+    sock = open_stream(gateway.port, key, body)
+    got = list(read_events(sock, limit=3))
+    assert len(got) == 3
+    sock.close()
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        stats = mock_stats(gateway.mock_port)
+        if stats["cancelled_streams"] > before["cancelled_streams"] and stats["active_streams"] == 0:
+            break
+        time.sleep(0.05)
+    assert stats["cancelled_streams"] > before["cancelled_streams"], stats
+    assert stats["active_streams"] == 0
+
+
+def test_provider_disconnect_mid_stream_ends_with_in_band_error(gateway, key):
+    body = {"model": "mock-fault-disconnect", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    sock = open_stream(gateway.port, key, body)
+    events = [e for _, e in read_events(sock)]
+    sock.close()
+    assert events, "expected some chunks before the break"
+    last = json.loads(events[-1])
+    assert "error" in last and last["error"]["message"]
+
+
+def test_sigterm_lets_streams_in_flight_finish(mock, tmp_path):
+    gw = Gateway(mock, str(tmp_path))
+    k = gw.create_key("test")
+    body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}], "stream": True,
+            "mock": {"words": 10, "chunk_delay_ms": 100}}
+    sock = open_stream(gw.port, k, body)
+    events = read_events(sock)
+    first = next(events)
+    gw.proc.send_signal(signal.SIGTERM)
+    rest = [e for _, e in events]
+    sock.close()
+    assert rest[-1] == "[DONE]"
+    assert gw.proc.wait(10) == 0
+    # No longer accepting.
+    try:
+        socket.create_connection(("127.0.0.1", gw.port), timeout=1).close()
+        refused = False
+    except OSError:
+        refused = True
+    assert refused
