@@ -58,8 +58,10 @@ public final class KeyStore: Sendable {
     }
 
     /// Closes the environment (after calls in progress on other threads finish); later calls
-    /// fail with a "closed" error, `lookup` returns nil. Also done by `deinit`.
+    /// fail with a "closed" error, `lookup` returns nil. Calling it again does nothing.
     public func close() { environment.close() }
+
+    deinit { environment.close() }
 
     // MARK: Writes (CLI; durable commits)
 

@@ -164,8 +164,9 @@ final class LMDBEnvironment: @unchecked Sendable {
         return txn
     }
 
-    /// Runs `body` in a write transaction and commits it durably (fsync) if `body` returns
-    /// `true`; aborts otherwise, and on any error. Writers wait for each other, across processes.
+    /// Runs `body` in a write transaction and commits it durably (default flags: fsync before
+    /// returning) if `body` returns `commit: true`; aborts otherwise, and on any error. Writers
+    /// wait for each other, across threads and processes.
     func write<R>(_ action: String, _ body: (OpaquePointer) throws(KeyStoreError) -> (commit: Bool, result: R)) throws(KeyStoreError) -> R {
         let entered = state.withLock { state in
             guard !state.closed else { return false }

@@ -14,10 +14,10 @@ import RouteCompiler
         #expect(try PriceDecimal.micros(from: text) == micros)
     }
 
-    /// Why the text is parsed: a Double would round 0.29 down by one micro.
+    /// Why the text is parsed: through a Double, 8.20 would lose a micro.
     @Test func doubleWouldBeWrong() throws {
-        #expect(Int64(0.29 * 1_000_000) == 289_999)
-        #expect(try PriceDecimal.micros(from: "0.29") == 290_000)
+        #expect(Int64(8.2 * 1_000_000) == 8_199_999)
+        #expect(try PriceDecimal.micros(from: "8.20") == 8_200_000)
     }
 
     @Test(arguments: [

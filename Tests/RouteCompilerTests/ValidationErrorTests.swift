@@ -224,7 +224,7 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
         ValidationCase(name: "non-positive rate limit", files: ["plans.yaml": """
             plans:
               free: { models: ["gpt-*"], requests_per_minute: 0, daily_tokens: 1000 }
-            """], expected: "plans.yaml:2:50: error: 'requests_per_minute' of plan 'free' must be at least 1, found 0"),
+            """], expected: "plans.yaml:2:51: error: 'requests_per_minute' of plan 'free' must be at least 1, found 0"),
 
         ValidationCase(name: "no routes section", files: ["routes.yaml": nil],
                        expected: "error: no 'routes' section in any config file: the gateway would serve nothing"),
@@ -261,7 +261,7 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
         ]))
         let lines = compilation.diagnostics.map(\.description)
         #expect(lines.count == 2, "\(lines)")
-        #expect(lines.first?.hasPrefix("plans.yaml:2:50: error: 'requests_per_minute'") == true)
+        #expect(lines.first?.hasPrefix("plans.yaml:2:51: error: 'requests_per_minute'") == true)
         #expect(lines.last?.hasPrefix("providers.yaml:") == true)
         #expect(lines.last?.contains("error: YAML syntax error") == true)
         // The providers section is unreadable, so models naming 'openai' are not called dangling.

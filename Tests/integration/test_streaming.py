@@ -26,10 +26,11 @@ def read_events(sock, limit=None):
     head_done = False
     body = b""
     count = 0
-    while True:
+    finished = False
+    while not finished:
         chunk = sock.recv(65536)
         if not chunk:
-            return
+            finished = True
         buf += chunk
         if not head_done:
             if b"\r\n\r\n" not in buf:
@@ -38,24 +39,23 @@ def read_events(sock, limit=None):
             assert b" 200 " in head.split(b"\r\n")[0], head
             assert b"text/event-stream" in head.lower()
             head_done = True
-        # de-chunk what we have
-        while True:
-            if b"\r\n" not in buf:
-                break
+        while b"\r\n" in buf:
             size_line, rest = buf.split(b"\r\n", 1)
             size = int(size_line, 16)
             if size == 0:
-                return
+                finished = True
+                break
             if len(rest) < size + 2:
                 break
             body += rest[:size]
             buf = rest[size + 2:]
+        now = time.time()
         while b"\n\n" in body:
             event, body = body.split(b"\n\n", 1)
             for line in event.split(b"\n"):
                 if line.startswith(b"data: "):
                     count += 1
-                    yield time.time(), line[6:].decode()
+                    yield now, line[6:].decode()
                     if limit and count >= limit:
                         return
 

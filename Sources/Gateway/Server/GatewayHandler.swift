@@ -43,7 +43,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             guard case .idle = state else { return }
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.settings.maxBodyBytes {
-                reject(tooLarge(), keepAlive: false)
+                reject(tooLarge())
                 return
             }
             let capacity = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
@@ -51,12 +51,13 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             let timeout = TimeAmount.milliseconds(Int64(services.settings.requestTimeoutMs))
             requestTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard case .receiving = state else { return }
-                reject(GatewayError(.requestTimeout, "The request body did not arrive within \(services.settings.requestTimeoutMs / 1000) s."), keepAlive: false)
+                reject(GatewayError(.requestTimeout, "The request body did not arrive within \(services.settings.requestTimeoutMs / 1000) s."))
+                context.close(promise: nil)
             }
         case .body(var chunk):
             guard case .receiving(let head, var body) = state else { return }
             if body.readableBytes + chunk.readableBytes > services.settings.maxBodyBytes {
-                reject(tooLarge(), keepAlive: false)
+                reject(tooLarge())
                 return
             }
             state = .idle  // drop the reference so the append does not copy the buffer
@@ -70,7 +71,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 state = .idle
                 process(head, body)
             case .rejected:
-                state = .idle
+                context.close(promise: nil)
             default:
                 break
             }
@@ -81,11 +82,20 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         GatewayError(.bodyTooLarge, "The request body is larger than this gateway accepts (\(services.settings.maxBodyBytes) bytes). Shorten the conversation or send large files by reference.")
     }
 
-    private func reject(_ error: GatewayError, keepAlive: Bool) {
+    /// Answers before the request has fully arrived (too large, too slow). The rest of the body
+    /// is read and discarded, then the connection closes: closing at once would reset the
+    /// connection under a client still sending, and it would never see the answer.
+    private func reject(_ error: GatewayError) {
         requestTimer?.cancel()
-        requestTimer = nil
         state = .rejected
-        write(error: error, keepAlive: keepAlive, headOnly: false)
+        var headers = [("content-type", "application/json")]
+        headers.append(contentsOf: error.headers)
+        write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: false, headOnly: false, closeNow: false)
+        // Bounded: a client that keeps sending after the answer is cut off.
+        let grace = TimeAmount.milliseconds(Int64(min(services.settings.requestTimeoutMs, 5_000)))
+        requestTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: grace) { [self] in
+            context?.close(promise: nil)
+        }
     }
 
     // MARK: The pipeline
@@ -226,7 +236,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: keepAlive, headOnly: headOnly)
     }
 
-    private func write(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, headOnly: Bool) {
+    private func write(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, headOnly: Bool,
+                       closeNow: Bool = true) {
         guard let context else { return }
         var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
         for (name, value) in headers { head.headers.add(name: name, value: value) }
@@ -238,7 +249,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             buffer.writeBytes(body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
-        endResponse(keepAlive: keepAlive)
+        endResponse(keepAlive: keepAlive || !closeNow)
     }
 
     private func endResponse(keepAlive: Bool) {

@@ -1,0 +1,74 @@
+import SwitchyardJSON
+import Testing
+
+@Suite struct JSONTopLevelScannerTests {
+    func scan(_ text: String, _ keys: [String]) throws -> [JSONMemberSpan?] {
+        try JSONTopLevelScanner.scanObject(Array(text.utf8), keys: keys)
+    }
+
+    func value(_ text: String, _ span: JSONMemberSpan?) -> String {
+        let bytes = Array(text.utf8)
+        return String(decoding: bytes[span!.value], as: UTF8.self)
+    }
+
+    @Test func findsTopLevelMembersOnly() throws {
+        let text = #"{"messages":[{"model":"inner"}],"model" : "gpt-4o","stream":true,"n":-1.5e3}"#
+        let spans = try scan(text, ["model", "stream", "n", "absent"])
+        #expect(value(text, spans[0]) == #""gpt-4o""#)
+        #expect(spans[0]?.kind == .string)
+        #expect(spans[1]?.kind == .bool)
+        #expect(value(text, spans[2]) == "-1.5e3")
+        #expect(spans[3] == nil)
+    }
+
+    @Test(arguments: [
+        "", "   ", "[]", "{", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":[1,]}"#, #"{"a":01}"#,
+        #"{"a":"\q"}"#, "{\"a\":\"\u{01}\"}", #"{"a":tru}"#, #"{"a":1} x"#, #"{"a":{"b":[}}"#, #"{"a":"x}"#,
+        #"{"a":1.}"#, #"{"a":-}"#, #"{"a":"\u12"}"#,
+    ])
+    func rejectsMalformedJSON(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try scan(text, ["a"]) }
+    }
+
+    @Test(arguments: [
+        "{}", #" {"a":{}} "#, #"{"a":[[],{},[{"b":null}]]}"#, #"{"a":"\"\\\/\b\f\n\r\t\u00e9"}"#, #"{"a":0,"b":-0.5E+2}"#,
+    ])
+    func acceptsValidJSON(_ text: String) throws {
+        _ = try scan(text, ["a"])
+    }
+
+    @Test func refusesExcessiveNesting() {
+        let deep = "{\"a\":" + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
+        #expect(throws: JSONSyntaxError.self) { try scan(deep, ["a"]) }
+    }
+
+    @Test func decodesEscapedStrings() throws {
+        let text = #"{"model":"a\"b\u00e9\ud83d\ude00"}"#
+        let bytes = Array(text.utf8)
+        let span = try JSONTopLevelScanner.scanObject(bytes, keys: ["model"])[0]!
+        let decoded = bytes.withUnsafeBytes { JSONTopLevelScanner.decodeString($0, span: span.value) }
+        #expect(decoded == "a\"bé😀")
+    }
+
+    @Test func spliceReplacesOnlyTheValue() throws {
+        let text = #"{"model": "public", "messages": [{"role":"user","content":"hi"}]}"#
+        let bytes = Array(text.utf8)
+        let span = try JSONTopLevelScanner.scanObject(bytes, keys: ["model"])[0]!
+        var quoted: [UInt8] = []
+        JSONTopLevelScanner.appendQuoted("up\"stream", to: &quoted)
+        let out = bytes.withUnsafeBytes { JSONTopLevelScanner.splice($0, replacing: span.value, with: quoted) }
+        #expect(String(decoding: out, as: UTF8.self) == #"{"model": "up\"stream", "messages": [{"role":"user","content":"hi"}]}"#)
+        // The result is still valid and jansson agrees on the value.
+        let doc = JSONDocument.parse(out)
+        #expect(doc?.member("model")?.string == "up\"stream")
+    }
+
+    @Test func agreesWithJanssonOnValidity() {
+        let samples = [#"{"a":[1,2,{"b":"c"}]}"#, #"{"a":"\u0041"}"#, #"{"a":1e5,"b":[true,false,null]}"#, #"{"a":[1,2}"#, #"{"a":"#]
+        for s in samples {
+            let bytes = Array(s.utf8)
+            let ours = (try? JSONTopLevelScanner.scanObject(bytes, keys: ["a"])) != nil
+            #expect(ours == (JSONDocument.parse(bytes) != nil), "\(s)")
+        }
+    }
+}

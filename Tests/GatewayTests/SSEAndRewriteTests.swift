@@ -1,0 +1,74 @@
+@testable import Gateway
+import Testing
+
+@Suite struct SSEEventFramerTests {
+    func frame(_ pieces: [String]) -> (events: [String], rest: String) {
+        var framer = SSEEventFramer()
+        var events: [String] = []
+        for piece in pieces {
+            Array(piece.utf8).withUnsafeBytes { bytes in
+                framer.append(bytes) { events.append(String(decoding: $0, as: UTF8.self)) }
+            }
+        }
+        return (events, String(decoding: framer.takeRemainder(), as: UTF8.self))
+    }
+
+    @Test func splitsWholeEvents() {
+        let r = frame(["data: 1\n\ndata: 2\n\n"])
+        #expect(r.events == ["data: 1\n\n", "data: 2\n\n"])
+        #expect(r.rest == "")
+    }
+
+    @Test func joinsEventsSplitAcrossReads() {
+        let r = frame(["data: {\"a\":", "1}\n", "\nevent: x\ndata: 2\n", "\ndata: 3"])
+        #expect(r.events == ["data: {\"a\":1}\n\n", "event: x\ndata: 2\n\n"])
+        #expect(r.rest == "data: 3")
+    }
+
+    @Test func handlesCRLFLineEnds() {
+        let r = frame(["data: 1\r\n\r\ndata: 2\r\n", "\r\n"])
+        #expect(r.events == ["data: 1\r\n\r\n", "data: 2\r\n\r\n"])
+    }
+
+    @Test func everyByteBoundaryGivesTheSameEvents() {
+        let stream = "data: {\"model\":\"x\"}\n\n: keep-alive\n\ndata: [DONE]\n\n"
+        let whole = frame([stream]).events
+        for cut in 1..<stream.utf8.count {
+            let bytes = Array(stream.utf8)
+            let a = String(decoding: bytes[..<cut], as: UTF8.self), b = String(decoding: bytes[cut...], as: UTF8.self)
+            #expect(frame([a, b]).events == whole)
+        }
+    }
+}
+
+@Suite struct ModelFieldRewriterTests {
+    func rewrite(_ text: String, upstream: String = "gpt-4o-2024-08-06", public p: String = "gpt-4o") -> String {
+        let r = ModelFieldRewriter(upstreamID: upstream, publicID: p)
+        var out: [UInt8] = []
+        Array(text.utf8).withUnsafeBytes { r.rewrite($0, into: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func rewritesCompactAndSpacedForms() {
+        #expect(rewrite(#"data: {"id":"x","model":"gpt-4o-2024-08-06","choices":[]}"#) == #"data: {"id":"x","model":"gpt-4o","choices":[]}"#)
+        #expect(rewrite(#"data: {"model" : "gpt-4o-2024-08-06"}"#) == #"data: {"model" : "gpt-4o"}"#)
+    }
+
+    @Test func leavesOtherValuesAlone() {
+        let text = #"data: {"model":"gpt-4o-2024-08-06-mini","content":"model gpt-4o-2024-08-06"}"#
+        #expect(rewrite(text) == text)
+    }
+}
+
+@Suite struct ModelPatternTests {
+    @Test func wildcardMatching() {
+        #expect(ModelCatalog.matches(pattern: "*", "anything"))
+        #expect(ModelCatalog.matches(pattern: "mock-*", "mock-gpt"))
+        #expect(!ModelCatalog.matches(pattern: "mock-*", "gpt-mock"))
+        #expect(ModelCatalog.matches(pattern: "*-mini", "gpt-4o-mini"))
+        #expect(ModelCatalog.matches(pattern: "gpt-*-mini", "gpt-4o-mini"))
+        #expect(!ModelCatalog.matches(pattern: "gpt-4o", "gpt-4o-mini"))
+        #expect(ModelCatalog.matches(pattern: "a*b*c", "aXbYc"))
+        #expect(!ModelCatalog.matches(pattern: "a*b*c", "aXbY"))
+    }
+}
