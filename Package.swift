@@ -51,6 +51,7 @@ let package = Package(
         // Runtime layers, in request order.
         .target(name: "SwitchyardJSON", dependencies: ["CJansson"], path: "Sources/SwitchyardJSON", swiftSettings: strict),
         .target(name: "KeyStore", dependencies: ["CLMDB", "SHA256"], path: "Sources/KeyStore", swiftSettings: strict),
+        .target(name: "Accounting", dependencies: ["CLMDB"], path: "Sources/Accounting", swiftSettings: strict),
         .target(name: "UpstreamClient",
                 dependencies: ["CCurl", "CSwitchyardShims", .product(name: "NIOCore", package: "swift-nio")],
                 path: "Sources/UpstreamClient", swiftSettings: strict),
@@ -78,5 +79,6 @@ let package = Package(
                     path: "Tests/KeyStoreTests", swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RouteConfig", "SwitchyardJSON"],
                     path: "Tests/GatewayTests", swiftSettings: strict),
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting"], path: "Tests/AccountingTests", swiftSettings: strict),
     ]
 )

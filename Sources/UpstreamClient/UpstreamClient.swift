@@ -114,7 +114,8 @@ public final class UpstreamClient: @unchecked Sendable {
             transfer.pendingBody = nil
             remove(transfer)
         case .resume(let transfer):
-            guard active[ObjectIdentifier(transfer)] != nil, transfer.pausedByUs, let easy = transfer.easy else { return }
+            guard active[ObjectIdentifier(transfer)] != nil, transfer.pausedByUs, transfer.mayResume,
+                  let easy = transfer.easy else { return }
             transfer.pausedByUs = false
             // May call the write callback at once with the bytes held back.
             curl_easy_pause(easy, CURLPAUSE_CONT)
@@ -214,6 +215,7 @@ public final class UpstreamClient: @unchecked Sendable {
                 transfer.pending.append(.head(status: transfer.status, headers: transfer.headers))
             }
             if let body = transfer.pendingBody {
+                transfer.bytesInFlight.add(body.readableBytes, ordering: .relaxed)
                 transfer.pending.append(.body(body))
                 transfer.pendingBody = nil
             }

@@ -16,6 +16,12 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     /// Set by the gateway when its client cannot take more bytes; read by the write callback.
     let pauseRequested = Atomic<Bool>(false)
+    /// Body bytes handed to the gateway and not yet consumed by it. Reading pauses above the
+    /// high mark, so a gateway thread that falls behind a fast provider never queues more than
+    /// this per transfer, whatever the client's socket is doing.
+    let bytesInFlight = Atomic<Int>(0)
+    static let inFlightHighWater = 256 * 1024
+    static let inFlightLowWater = 64 * 1024
 
     // Client-thread state.
     var easy: UnsafeMutableRawPointer?
@@ -52,6 +58,20 @@ public final class UpstreamTransfer: @unchecked Sendable {
         client?.enqueue(.resume(self))
     }
 
+    /// The gateway has taken `count` body bytes off the hands of this transfer.
+    public func consumed(_ count: Int) {
+        guard count > 0 else { return }
+        let after = bytesInFlight.subtract(count, ordering: .relaxed).newValue
+        if after <= Self.inFlightLowWater && after + count > Self.inFlightLowWater {
+            client?.enqueue(.resume(self))
+        }
+    }
+
+    /// Whether the client thread may resume reading (both the socket and the queue have room).
+    var mayResume: Bool {
+        !pauseRequested.load(ordering: .relaxed) && bytesInFlight.load(ordering: .relaxed) <= Self.inFlightLowWater
+    }
+
     /// Abort the call now (the client went away); no further events are delivered.
     public func cancel() { client?.enqueue(.cancel(self)) }
 
@@ -59,6 +79,7 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     func flushPending(allocator: ByteBufferAllocator) {
         if let body = pendingBody {
+            bytesInFlight.add(body.readableBytes, ordering: .relaxed)
             pending.append(.body(body))
             pendingBody = nil
         }
@@ -94,7 +115,8 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     /// Returns false when the transfer should pause instead of taking the bytes.
     func receivedBody(_ bytes: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) -> Bool {
-        if pauseRequested.load(ordering: .relaxed) {
+        if pauseRequested.load(ordering: .relaxed)
+            || bytesInFlight.load(ordering: .relaxed) + (pendingBody?.readableBytes ?? 0) > Self.inFlightHighWater {
             pausedByUs = true
             return false
         }

@@ -21,9 +21,21 @@ struct Serve: ParsableCommand {
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
+    @Option(name: .customLong("idle-timeout-ms"), help: "Override server.idle_timeout_ms from the config.")
+    var idleTimeoutMs: Int?
+
+    @Option(name: .customLong("request-timeout-ms"), help: "Override server.request_timeout_ms from the config.")
+    var requestTimeoutMs: Int?
+
+    @Option(name: .customLong("shutdown-grace-ms"), help: "Override server.shutdown_grace_ms from the config.")
+    var shutdownGraceMs: Int?
+
     func run() throws {
         var config = try loadEmbeddedConfig()
         applyBaseURLOverrides(&config)
+        if let idleTimeoutMs { config.server.idleTimeoutMs = idleTimeoutMs }
+        if let requestTimeoutMs { config.server.requestTimeoutMs = requestTimeoutMs }
+        if let shutdownGraceMs { config.server.shutdownGraceMs = shutdownGraceMs }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080")
         }

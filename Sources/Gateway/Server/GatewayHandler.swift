@@ -157,6 +157,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     func upstreamEvents(_ events: [UpstreamEvent], exchangeID: Int) {
         guard case .exchanging(let exchange) = state, exchange.id == exchangeID, let context else { return }
         var wrote = false
+        var consumed = 0
+        defer { exchange.transfer?.consumed(consumed) }
         for event in events {
             switch event {
             case .head(let status, let headers):
@@ -172,6 +174,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                     wrote = true
                 }
             case .body(let buffer):
+                consumed += buffer.readableBytes
                 if exchange.streamingToClient {
                     if let out = exchange.relay(buffer) {
                         context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
