@@ -5,6 +5,6 @@ import RouteConfig
 public enum EmbeddedRoutes {
     /// The configuration this binary was built with.
     public static func load() throws(RouteTables.DecodingError) -> CompiledConfig {
-        try RouteTables(strings: generatedRouteStrings, ints: generatedRouteInts).decode()
+        try RouteTables(strings: generatedRouteStrings, packedInts: generatedRouteInts).decode()
     }
 }

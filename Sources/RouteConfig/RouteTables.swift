@@ -196,4 +196,28 @@ extension RouteTables {
         let bytes = strings.withUTF8Buffer { Array($0) }
         self.init(strings: bytes, ints: ints)
     }
+
+    /// Reads the generated form: the integers as comma-separated decimals in a `StaticString`
+    /// (a single literal compiles ~30× faster than an `[Int64]` literal of 65,000 elements).
+    public init(strings: StaticString, packedInts: StaticString) {
+        var ints: [Int64] = []
+        packedInts.withUTF8Buffer { text in
+            ints.reserveCapacity(text.count / 3)
+            var value: Int64 = 0, negative = false, inNumber = false
+            for byte in text {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    value = value * 10 + Int64(byte - UInt8(ascii: "0")); inNumber = true
+                case UInt8(ascii: "-"):
+                    negative = true
+                case UInt8(ascii: ","):
+                    ints.append(negative ? -value : value); value = 0; negative = false; inNumber = false
+                default:
+                    break
+                }
+            }
+            if inNumber { ints.append(negative ? -value : value) }
+        }
+        self.init(strings: strings, ints: ints)
+    }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NIOCore
 import NIOPosix
@@ -81,6 +80,13 @@ func parseArguments(_ args: [String]) -> CommandLineOptions {
 func run(_ options: CommandLineOptions) -> Never {
     // A client that vanishes mid-write must not kill the process.
     signal(SIGPIPE, SIG_IGN)
+    // Block SIGTERM/SIGINT before any thread exists, so every thread inherits the mask and the
+    // signals wait for the sigwait() below instead of killing the process or being lost.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGTERM)
+    sigaddset(&stopSignals, SIGINT)
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
     let group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
     let server = MockServer(host: options.host, port: options.port, threads: options.threads,
@@ -95,13 +101,14 @@ func run(_ options: CommandLineOptions) -> Never {
     }
 
     // Stop on SIGTERM/SIGINT by closing the listener; the main thread then shuts the loops down.
-    var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGTERM, SIGINT] {
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler { channel.close(promise: nil) }
-        source.resume()
-        sources.append(source)
+    Thread.detachNewThread {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        channel.close(promise: nil)
     }
 
     let port = channel.localAddress?.port ?? options.port
@@ -111,7 +118,6 @@ func run(_ options: CommandLineOptions) -> Never {
 
     try? channel.closeFuture.wait()
     try? group.syncShutdownGracefully()
-    withExtendedLifetime(sources) {}
     exit(0)
 }
 

@@ -40,7 +40,7 @@ import RouteConfig
         defer { try? FileManager.default.removeItem(at: folder) }
         try RouteCompiler.render(config).write(to: folder.appending(path: "RouteTables.generated.swift"), atomically: true, encoding: .utf8)
         try """
-            let decoded = try RouteTables(strings: generatedRouteStrings, ints: generatedRouteInts).decode()
+            let decoded = try RouteTables(strings: generatedRouteStrings, packedInts: generatedRouteInts).decode()
             print(String(reflecting: decoded), terminator: "")
             """.write(to: folder.appending(path: "main.swift"), atomically: true, encoding: .utf8)
         let routeConfigSources = Paths.packageRoot.appending(path: "Sources/RouteConfig")

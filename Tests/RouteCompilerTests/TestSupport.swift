@@ -127,12 +127,12 @@ enum GeneratedSourceReader {
             default: throw Failure(description: "unexpected escape")
             }
         }
-        guard let intsStart = source.range(of: "let generatedRouteInts: [Int64] = ["),
-              let intsEnd = source.range(of: "]", range: intsStart.upperBound..<source.endIndex) else {
-            throw Failure(description: "no integer array")
+        guard let intsStart = source.range(of: "let generatedRouteInts: StaticString = \"\"\"\n"),
+              let intsEnd = source.range(of: "\n\"\"\"", range: intsStart.upperBound..<source.endIndex) else {
+            throw Failure(description: "no packed integers")
         }
         let ints = try source[intsStart.upperBound..<intsEnd.lowerBound]
-            .split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " })
+            .split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " || $0 == "\\" })
             .map { token -> Int64 in
                 guard let value = Int64(token) else { throw Failure(description: "bad integer '\(token)'") }
                 return value
