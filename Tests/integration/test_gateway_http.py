@@ -264,3 +264,20 @@ def test_unreachable_provider_is_502(mock, tmp_path):
         assert_openai_error(body, "upstream_unreachable")
     finally:
         gw.stop()
+
+
+def test_missing_secrets_reported_once_and_set_secrets_never_logged(mock, tmp_path):
+    secret = "sk-cerebras-test-secret-value-123"
+    gw = Gateway(mock, str(tmp_path), extra_env={"CEREBRAS_API_KEY": secret})
+    try:
+        k = gw.create_key("pro")
+        # A provider with its secret set is reachable in principle (here it fails to connect, as
+        # there is no internet), and the secret shows up nowhere in the answer.
+        status, _, body = request(gw.port, "POST", CHAT, chat("gpt-4o"), headers=auth(k))
+        assert status == 502 and secret not in json.dumps(body)
+    finally:
+        gw.stop()
+    stderr = gw.proc.stderr.read()
+    assert stderr.count("OPENAI_API_KEY is not set") == 1
+    assert "CEREBRAS_API_KEY" not in stderr
+    assert secret not in stderr
