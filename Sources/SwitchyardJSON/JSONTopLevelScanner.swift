@@ -144,6 +144,21 @@ public struct JSONTopLevelScanner {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// `bytes` with several non-overlapping spans replaced, in one copy.
+    public static func splice(_ bytes: UnsafeRawBufferPointer, edits: [(Range<Int>, [UInt8])]) -> [UInt8] {
+        let sorted = edits.sorted { $0.0.lowerBound < $1.0.lowerBound }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + sorted.reduce(0) { $0 + $1.1.count })
+        var copied = 0
+        for (span, replacement) in sorted {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copied..<span.lowerBound]))
+            out.append(contentsOf: replacement)
+            copied = span.upperBound
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copied...]))
+        return out
+    }
+
     /// `bytes` with the span replaced by `replacement` (one copy, nothing re-serialized).
     public static func splice(_ bytes: UnsafeRawBufferPointer, replacing span: Range<Int>, with replacement: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

@@ -143,3 +143,21 @@ def test_sigterm_lets_streams_in_flight_finish(mock, tmp_path):
     except OSError:
         refused = True
     assert refused
+
+
+def _usage_chunks(gateway, key, stream_options):
+    body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}], "stream": True, "mock": {"words": 3}}
+    if stream_options is not None:
+        body["stream_options"] = stream_options
+    sock = open_stream(gateway.port, key, body)
+    events = [e for _, e in read_events(sock)]
+    sock.close()
+    assert events[-1] == "[DONE]"
+    return [json.loads(e) for e in events[:-1] if json.loads(e).get("usage")]
+
+
+def test_usage_chunk_reaches_the_client_only_if_it_asked(gateway, key):
+    assert _usage_chunks(gateway, key, None) == []
+    assert _usage_chunks(gateway, key, {"include_usage": False}) == []
+    asked = _usage_chunks(gateway, key, {"include_usage": True})
+    assert len(asked) == 1 and asked[0]["choices"] == [] and asked[0]["usage"]["total_tokens"] > 0

@@ -6,6 +6,16 @@ struct ChatRequestFields {
     let modelID: String
     let modelSpan: Range<Int>
     let stream: Bool
+    /// The `stream_options` value, if any, and whether it already asks for usage.
+    let streamOptions: JSONMemberSpan?
+    let clientAskedForUsage: Bool
+    /// `max_completion_tokens`, else `max_tokens`: the output cap, when the request sets one.
+    let outputCap: Int64?
+    let bodyBytes: Int
+
+    /// A rough prompt size for reservations and for estimates when a provider reports nothing:
+    /// about four bytes of JSON per token.
+    var promptEstimate: Int64 { Int64(bodyBytes / 4) }
 }
 
 /// The model a request will be served by.
@@ -25,7 +35,8 @@ struct ResolveModel {
     static func readChatFields(_ body: UnsafeRawBufferPointer) throws(GatewayError) -> ChatRequestFields {
         let spans: [JSONMemberSpan?]
         do {
-            spans = try JSONTopLevelScanner.scanObject(body, keys: ["model", "messages", "stream"])
+            spans = try JSONTopLevelScanner.scanObject(body, keys: ["model", "messages", "stream", "stream_options",
+                                                                    "max_completion_tokens", "max_tokens"])
         } catch {
             throw .malformed(error)
         }
@@ -49,7 +60,21 @@ struct ResolveModel {
             default: throw GatewayError(.invalidField, "Invalid type for 'stream': expected a boolean.", param: "stream")
             }
         }
-        return ChatRequestFields(modelID: JSONTopLevelScanner.decodeString(body, span: model.value), modelSpan: model.value, stream: stream)
+        var askedForUsage = false
+        if let options = spans[3], options.kind == .object {
+            askedForUsage = JSONDocument.parse(UnsafeRawBufferPointer(rebasing: body[options.value]))?
+                .member("include_usage")?.bool ?? false
+        }
+        var outputCap: Int64?
+        for span in [spans[4], spans[5]] {
+            if let span, span.kind == .number, outputCap == nil,
+               let cap = Int64(String(decoding: UnsafeRawBufferPointer(rebasing: body[span.value]), as: UTF8.self)) {
+                outputCap = cap
+            }
+        }
+        return ChatRequestFields(modelID: JSONTopLevelScanner.decodeString(body, span: model.value), modelSpan: model.value,
+                                 stream: stream, streamOptions: spans[3], clientAskedForUsage: askedForUsage,
+                                 outputCap: outputCap, bodyBytes: body.count)
     }
 
     func callAsFunction(_ modelID: String, caller: Caller, clientAPI: WireAPI) throws(GatewayError) -> ResolvedModel {

@@ -8,15 +8,30 @@ import UpstreamClient
 struct TranslateRequest {
     let secrets: ProviderSecrets
 
+    ///
+    /// A streamed request always asks the provider for usage (`stream_options.include_usage`), so
+    /// every token is accounted; the response side hides the extra chunk if the client did not
+    /// ask for it.
     func chatToChat(body: UnsafeRawBufferPointer, fields: ChatRequestFields, resolved: ResolvedModel) -> UpstreamRequest {
-        let upstreamBody: [UInt8]
-        if resolved.model.upstreamID == fields.modelID {
-            upstreamBody = Array(body)
-        } else {
+        var edits: [(Range<Int>, [UInt8])] = []
+        if resolved.model.upstreamID != fields.modelID {
             var quoted: [UInt8] = []
             JSONTopLevelScanner.appendQuoted(resolved.model.upstreamID, to: &quoted)
-            upstreamBody = JSONTopLevelScanner.splice(body, replacing: fields.modelSpan, with: quoted)
+            edits.append((fields.modelSpan, quoted))
         }
+        if fields.stream && !fields.clientAskedForUsage {
+            if let options = fields.streamOptions {
+                let merged = (options.kind == .object ? JSONDocument.parse(UnsafeRawBufferPointer(rebasing: body[options.value])) : nil)
+                    ?? JSONDocument.object()
+                merged.set("include_usage", true)
+                edits.append((options.value, merged.serialized()))
+            } else {
+                // Right after the opening brace; the body has other members, so a comma follows.
+                let brace = body.firstIndex(of: UInt8(ascii: "{"))!
+                edits.append(((brace + 1)..<(brace + 1), Array(#""stream_options":{"include_usage":true},"#.utf8)))
+            }
+        }
+        let upstreamBody = edits.isEmpty ? Array(body) : JSONTopLevelScanner.splice(body, edits: edits)
         return UpstreamRequest(method: "POST",
                                url: url(resolved, path: "/chat/completions"),
                                headers: headers(resolved, accept: fields.stream ? "text/event-stream" : "application/json"),

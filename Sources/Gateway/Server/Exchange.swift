@@ -16,42 +16,49 @@ final class Exchange {
     var collected: ByteBuffer
     var streamingToClient = false
 
+    var usage: UsageTap
     private var framer = SSEEventFramer()
     private let rewriter: ModelFieldRewriter?
     private let allocator: ByteBufferAllocator
 
-    init(id: Int, stream: Bool, keepAlive: Bool, translate: TranslateResponse, allocator: ByteBufferAllocator) {
+    init(id: Int, stream: Bool, keepAlive: Bool, translate: TranslateResponse, hideUsageChunk: Bool,
+         allocator: ByteBufferAllocator) {
         self.id = id; self.stream = stream; self.keepAlive = keepAlive; self.translate = translate
+        self.usage = UsageTap(hideUsageChunk: hideUsageChunk)
         self.allocator = allocator
         self.collected = allocator.buffer(capacity: 0)
         self.rewriter = translate.publicModelID == translate.upstreamModelID
             ? nil : ModelFieldRewriter(upstreamID: translate.upstreamModelID, publicID: translate.publicModelID)
     }
 
-    /// Streamed bytes as the client should see them; nil when nothing is complete yet. With
-    /// nothing to rewrite, bytes pass through untouched and unframed.
+    /// Streamed bytes as the client should see them, whole events only; nil when nothing is
+    /// complete yet. Each event is checked for usage and has its model id rewritten.
     func relay(_ buffer: ByteBuffer) -> ByteBuffer? {
-        guard let rewriter else { return buffer }
         var out: [UInt8] = []
         out.reserveCapacity(buffer.readableBytes + 32)
         buffer.withUnsafeReadableBytes { bytes in
-            framer.append(bytes) { event in rewriter.rewrite(event, into: &out) }
+            framer.append(bytes) { event in emit(event, into: &out) }
         }
-        guard !out.isEmpty else { return nil }
-        var result = allocator.buffer(capacity: out.count)
-        result.writeBytes(out)
-        return result
+        return out.isEmpty ? nil : wrap(out)
     }
 
     /// An unterminated last event, passed on as it is.
     func relayRemainder() -> ByteBuffer? {
-        guard rewriter != nil else { return nil }
         let rest = framer.takeRemainder()
         guard !rest.isEmpty else { return nil }
         var out: [UInt8] = []
-        rest.withUnsafeBytes { rewriter!.rewrite($0, into: &out) }
-        var result = allocator.buffer(capacity: out.count)
-        result.writeBytes(out)
+        rest.withUnsafeBytes { emit($0, into: &out) }
+        return out.isEmpty ? nil : wrap(out)
+    }
+
+    private func emit(_ event: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        guard usage.inspect(event: event) else { return }
+        if let rewriter { rewriter.rewrite(event, into: &out) } else { out.append(contentsOf: event) }
+    }
+
+    private func wrap(_ bytes: [UInt8]) -> ByteBuffer {
+        var result = allocator.buffer(capacity: bytes.count)
+        result.writeBytes(bytes)
         return result
     }
 }

@@ -144,6 +144,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         let exchange = Exchange(id: nextExchangeID, stream: fields.stream, keepAlive: keepAlive,
                                 translate: TranslateResponse(publicModelID: fields.modelID, upstreamModelID: resolved.model.upstreamID,
                                                              providerID: resolved.provider.id),
+                                hideUsageChunk: fields.stream && !fields.clientAskedForUsage,
                                 allocator: context!.channel.allocator)
         state = .exchanging(exchange)
         services.activity.requestStarted()
@@ -225,6 +226,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         switch exchange.translate.complete(status: status, headers: exchange.upstreamHeaders, body: exchange.collected) {
         case .success(let response):
+            exchange.collected.withUnsafeReadableBytes { exchange.usage.inspect(completeBody: $0) }
             write(status: response.status, headers: response.headers, body: response.body, keepAlive: exchange.keepAlive, headOnly: false)
         case .failure(let error):
             write(error: error, keepAlive: exchange.keepAlive, headOnly: false)
