@@ -43,7 +43,9 @@ struct ChatReply {
         let sentence: [Substring]
         if request.lastRole == "tool" {
             let result = JSONValue.text(ofContent: request.messages.last?["content"])
-            sentence = ["The", "tool", "said:"] + ChatReply.words(of: result, limit: 200)
+            // Split on single spaces only, so the chunks join back to the result verbatim.
+            sentence = ["The", "tool", "said:"]
+                + result.prefix(1000).split(separator: " ", omittingEmptySubsequences: false)
         } else {
             let lastUser = request.messages.last(where: { ($0["role"] as? String) == "user" })
                 ?? request.messages[request.messages.count - 1]

@@ -45,7 +45,6 @@ struct ChatRequest {
     let tools: [Tool]
     let toolChoiceNone: Bool
     let maxTokens: Int?
-    let mock: [String: Any]?
 
     /// A request the mock refuses, phrased as the OpenAI API phrases it.
     struct Invalid: Error {
@@ -98,7 +97,6 @@ struct ChatRequest {
         self.tools = tools
         self.toolChoiceNone = (json["tool_choice"] as? String) == "none"
         self.maxTokens = JSONValue.int(json["max_completion_tokens"]) ?? JSONValue.int(json["max_tokens"])
-        self.mock = JSONValue.object(json["mock"])
     }
 
     var lastRole: String? { messages.last?["role"] as? String }

@@ -166,7 +166,12 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let e = invalid ?? ChatRequest.Invalid(message: "Invalid request.", param: nil, code: nil)
             return respondError(context: context, head: head, .invalidRequest(e.message, param: e.param, code: e.code))
         }
-        let echoed = options.echoHeaders ? ",\"mock_received_headers\":" + Self.headersJSON(head.headers) : ""
+        // What the mock received, for tests of what a gateway forwards: the response's `model`
+        // cannot tell them, since a gateway rewrites it back to the public id.
+        let echoed = options.echoHeaders
+            ? ",\"mock_received_headers\":" + Self.headersJSON(head.headers)
+                + ",\"mock_received_model\":" + JSONText.quoted(request.model)
+            : ""
         if request.stream {
             let frames = ChatStreamFrames(reply: reply, includeUsage: request.includeUsage, malformed: false,
                                           firstChunkExtraFields: echoed)

@@ -61,6 +61,9 @@ struct MockOptions {
             let text = JSONValue.string(raw) ?? JSONValue.int(raw).map(String.init) ?? "\(raw)"
             fault = try Self.fault(named: text)
         }
+        if let echo = mock["echo_headers"] {
+            echoHeaders = JSONValue.bool(echo) ?? (JSONValue.string(echo) == "1" || JSONValue.string(echo) == "true")
+        }
         try Self.number(mock["words"], name: "mock.words", max: Self.maxWords).map { words = $0 }
         try Self.number(mock["chunk_delay_ms"], name: "mock.chunk_delay_ms", max: Self.maxDelayMs)
             .map { chunkDelayMs = $0 }
@@ -76,7 +79,7 @@ struct MockOptions {
                         max: Self.maxDelayMs).map { chunkDelayMs = $0 }
         try Self.number(headers.first(name: "x-mock-first-byte-delay-ms"), name: "x-mock-first-byte-delay-ms",
                         max: Self.maxDelayMs).map { firstByteDelayMs = $0 }
-        echoHeaders = headers.first(name: "x-mock-echo-headers") == "1"
+        if let echo = headers.first(name: "x-mock-echo-headers") { echoHeaders = echo == "1" || echo == "true" }
     }
 
     /// Headers carry no body, so they are read even when the body is not JSON.

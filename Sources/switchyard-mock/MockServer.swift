@@ -6,7 +6,6 @@ import NIOPosix
 struct MockServer {
     let host: String
     let port: Int
-    let threads: Int
     let defaults: MockDefaults
     let stats = MockStats()
 

@@ -89,8 +89,7 @@ func run(_ options: CommandLineOptions) -> Never {
     pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
     let group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
-    let server = MockServer(host: options.host, port: options.port, threads: options.threads,
-                            defaults: options.defaults)
+    let server = MockServer(host: options.host, port: options.port, defaults: options.defaults)
     let channel: any Channel
     do {
         channel = try server.start(group: group)
@@ -108,6 +107,8 @@ func run(_ options: CommandLineOptions) -> Never {
         sigaddset(&signals, SIGINT)
         var received: Int32 = 0
         sigwait(&signals, &received)
+        let name = received == SIGTERM ? "SIGTERM" : "SIGINT"
+        FileHandle.standardError.write(Data("switchyard-mock: \(name), stopping\n".utf8))
         channel.close(promise: nil)
     }
 

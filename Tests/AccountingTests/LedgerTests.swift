@@ -1,0 +1,96 @@
+import Testing
+@testable import Accounting
+
+@Suite struct Ledger {
+    @Test func creditsArithmeticIsExact() {
+        // $2.50 / $1.25 / $10.00 per million, in millionths of a credit.
+        let price = TokenPrices(inputMicros: 2_500_000, cachedInputMicros: 1_250_000, outputMicros: 10_000_000)
+        // (1000 − 200) × 2.5 + 200 × 1.25 + 500 × 10 = 2000 + 250 + 5000 = 7250 micro-credits.
+        #expect(credits(price: price, usage: TokenUsage(promptTokens: 1000, completionTokens: 500, cachedPromptTokens: 200)) == 7250)
+        // 1 token at 2.5 micro-credits → 2.5 → rounds half up to 3; 1 at 1.25 → 1.
+        #expect(credits(price: price, usage: TokenUsage(promptTokens: 1, completionTokens: 0)) == 3)
+        #expect(credits(price: price, usage: TokenUsage(promptTokens: 1, completionTokens: 0, cachedPromptTokens: 1)) == 1)
+        // 0.4999995 rounds down, 0.5 rounds up.
+        let tiny = TokenPrices(inputMicros: 499_999, cachedInputMicros: 0, outputMicros: 500_000)
+        #expect(credits(price: tiny, usage: TokenUsage(promptTokens: 1, completionTokens: 0)) == 0)
+        #expect(credits(price: tiny, usage: TokenUsage(promptTokens: 0, completionTokens: 1)) == 1)
+        // Cached beyond prompt is clamped; negatives count as zero.
+        #expect(credits(price: price, usage: TokenUsage(promptTokens: 10, completionTokens: -5, cachedPromptTokens: 50)) == 13)
+        // Products past 64 bits stay exact: 4e12 tokens × 4e12 micro-credits / 1e6 = 1.6e19 saturates;
+        // 3e12 × 3e12 / 1e6 = 9e18 fits (just under Int64.max ≈ 9.22e18).
+        let huge = TokenPrices(inputMicros: 3_000_000_000_000, cachedInputMicros: 0, outputMicros: 4_000_000_000_000)
+        #expect(credits(price: huge, usage: TokenUsage(promptTokens: 3_000_000_000_000, completionTokens: 0)) == 9_000_000_000_000_000_000)
+        #expect(credits(price: huge, usage: TokenUsage(promptTokens: 0, completionTokens: 4_000_000_000_000)) == Int64.max)
+        #expect(credits(price: TokenPrices(inputMicros: 0, cachedInputMicros: 0, outputMicros: 0),
+                        usage: TokenUsage(promptTokens: 99, completionTokens: 99)) == 0)
+    }
+
+    @Test func recordsRoundTripAndRangeQueries() throws {
+        let folder = try TempFolder(); defer { folder.remove() }
+        let clock = ManualClock(millis: utc(2025, 6, 3, 8))
+        let acc = try Accountant(directory: folder.path, clock: clock, options: testOptions())
+        let full = UsageRecord(timeMillis: utc(2025, 6, 1, 10), keyID: "key-a", model: "gpt-x", provider: "openai",
+                               endpoint: "/v1/chat/completions", status: 200, promptTokens: 120, completionTokens: 30,
+                               cachedPromptTokens: 100, reasoningTokens: 7, estimated: true, creditsMicros: 4242,
+                               latencyMillis: 850, timeToFirstByteMillis: 95, outcome: .ok)
+        try acc.append(full)
+        try acc.append(record(utc(2025, 6, 1, 11), key: "key-b", model: "claude-y", prompt: 10, completion: 5, credits: 7,
+                              outcome: .clientDisconnected))
+        try acc.append(UsageRecord(timeMillis: utc(2025, 6, 2, 1), keyID: "key-a", model: "gpt-x", provider: "openai",
+                                   endpoint: "/v1/chat/completions", status: 429,
+                                   outcome: .rejected(reason: LimitReason.dailyTokens.rawValue)))
+        try acc.append(record(utc(2025, 6, 2, 9), key: "key-a", model: "claude-y", prompt: 1, completion: 1, credits: 2,
+                              outcome: .upstreamError))
+        try acc.append(record(utc(2025, 6, 3, 7), key: "key-b", model: "gpt-x", prompt: 3, completion: 4, credits: 5))
+        // Same millisecond twice: both kept, in commit order.
+        try acc.append(record(utc(2025, 6, 3, 7), key: "key-c", model: "gpt-x", prompt: 1))
+
+        let all = try acc.records()
+        #expect(all.count == 6)
+        #expect(all.first == full)
+        #expect(all.map(\.timeMillis) == all.map(\.timeMillis).sorted())
+        #expect(all[4].keyID == "key-b" && all[5].keyID == "key-c")
+        #expect(all[2].outcome == .rejected(reason: "daily_tokens") && all[2].timeToFirstByteMillis == nil)
+
+        let june2 = try acc.records(fromMillis: utc(2025, 6, 2), toMillis: utc(2025, 6, 3))
+        #expect(june2.count == 2)
+        #expect(try acc.records(keyID: "key-a").count == 3)
+        #expect(try acc.records(limit: 2).count == 2)
+
+        let byDay = try acc.totals(by: .day)
+        #expect(byDay.map(\.group) == ["2025-06-01", "2025-06-02", "2025-06-03"])
+        #expect(byDay[0].totals.requests == 2 && byDay[0].totals.promptTokens == 130 && byDay[0].totals.creditsMicros == 4249)
+        #expect(byDay[0].totals.cachedPromptTokens == 100 && byDay[0].totals.reasoningTokens == 7)
+        #expect(byDay[0].totals.estimatedRequests == 1 && byDay[0].totals.clientDisconnects == 1)
+        #expect(byDay[1].totals.rejectedRequests == 1 && byDay[1].totals.upstreamErrors == 1)
+
+        let byModel = try acc.totals(by: .model, keyID: "key-a")
+        #expect(byModel.map(\.group) == ["claude-y", "gpt-x"])
+        #expect(byModel[1].totals.requests == 2 && byModel[1].totals.totalTokens == 150)
+
+        let byKeySince = try acc.totals(by: .key, since: UTCDay("2025-06-02"))
+        #expect(byKeySince.map(\.group) == ["key-a", "key-b", "key-c"])
+        #expect(byKeySince[0].totals.requests == 2 && byKeySince[1].totals.creditsMicros == 5)
+
+        // Today (June 3) for key-b: the record's tokens count against the allowance too.
+        let snap = try acc.today(keyID: "key-b", limits: KeyLimits(requestsPerMinute: 60, dailyTokens: 100))
+        #expect(snap.day.description == "2025-06-03")
+        #expect(snap.today.requests == 1 && snap.today.creditsMicros == 5)
+        #expect(snap.tokens.usedTokens == 7 && snap.tokens.remaining == 93)
+        #expect(snap.requests.inWindow == 0 && snap.requests.remaining == 60)
+    }
+
+    @Test func rejectsUnstorableInput() throws {
+        let folder = try TempFolder(); defer { folder.remove() }
+        let acc = try Accountant(directory: folder.path, clock: ManualClock(millis: 0), options: testOptions())
+        #expect(throws: AccountingError.self) { try acc.append(record(0, key: "a\u{0}b")) }
+        #expect(throws: AccountingError.self) {
+            try acc.admit(keyID: "k", limits: KeyLimits(requestsPerMinute: 0, dailyTokens: 1), estimatedTokens: 0)
+        }
+        let r = try #require(try acc.admit(keyID: "k", limits: KeyLimits(requestsPerMinute: 1, dailyTokens: 1), estimatedTokens: 0).reservation)
+        #expect(throws: AccountingError.self) { try acc.finish(r, record: record(0, key: "other")) }
+        acc.close()
+        let closed = #expect(throws: AccountingError.self) { try acc.records() }
+        #expect(closed?.description.contains("closed") == true)
+    }
+}
