@@ -23,6 +23,8 @@ public enum RouteTarget: String, Sendable, CaseIterable, Hashable {
     case models = "models"
     /// Unauthenticated liveness for load balancers.
     case health = "health"
+    /// `GET /v1/usage`: the calling key's own usage today and its remaining limits.
+    case usage = "usage"
 
     /// The client wire format of a model endpoint, nil for the others.
     public var clientAPI: WireAPI? {
@@ -30,7 +32,7 @@ public enum RouteTarget: String, Sendable, CaseIterable, Hashable {
         case .openaiChat: return .openaiChat
         case .openaiResponses: return .openaiResponses
         case .anthropicMessages: return .anthropicMessages
-        case .models, .health: return nil
+        case .models, .health, .usage: return nil
         }
     }
 

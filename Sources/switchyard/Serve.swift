@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Accounting
 import ArgumentParser
 import Gateway
 import NIOCore
@@ -42,19 +43,21 @@ struct Serve: ParsableCommand {
         let host = String(listen[..<colon])
         prepareJSONForThreads()
         let keys = try KeyStore(directory: data.data)
+        let accountant = try Accountant(directory: data.data + "/usage")
         let secrets = ProviderSecrets(config: config)
         for (provider, variable) in secrets.missing {
             log("provider '\(provider)': environment variable \(variable) is not set; its models will answer 502")
         }
         let upstream = UpstreamClient()
         upstream.start()
-        let services = GatewayServices(config: config, keys: keys, secrets: secrets, upstream: upstream)
+        let services = GatewayServices(config: config, keys: keys, accountant: accountant, secrets: secrets, upstream: upstream)
         let server = try GatewayServer(services: services, host: host, port: port, threads: threads ?? System.coreCount)
         let bound = server.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? listen
         print("switchyard \(Switchyard.version) listening on \(bound) (config \(config.digest.prefix(12)), \(config.models.count) models)")
         fflush(nil)
         server.runUntilSignalled()
         upstream.shutdown()
+        accountant.close()
         log("stopped")
     }
 }

@@ -9,7 +9,7 @@ struct Switchyard: ParsableCommand {
         commandName: "switchyard",
         abstract: "An LLM API gateway: one base URL and one key for every provider.",
         version: version,
-        subcommands: [Serve.self, Keys.self, Version.self, Routes.self],
+        subcommands: [Serve.self, Keys.self, Usage.self, Version.self, Routes.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -10,6 +10,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case routeNotFound, methodNotAllowed, unsupportedAPI
         case providerNotConfigured, providerError, providerUnreachable, providerTimeout, providerMalformed
         case providerRateLimited
+        case planRateLimited, internalFailure
     }
 
     let code: Code
@@ -33,7 +34,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .requestTimeout: return 408
         case .bodyTooLarge: return 413
         case .malformedJSON, .invalidField, .unsupportedAPI: return 400
-        case .providerRateLimited: return 429
+        case .providerRateLimited, .planRateLimited: return 429
+        case .internalFailure: return 500
         case .providerNotConfigured, .providerError, .providerUnreachable, .providerMalformed: return 502
         case .providerTimeout: return 504
         }
@@ -44,7 +46,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         switch code {
         case .missingKey, .invalidKey, .revokedKey: return "authentication_error"
         case .planNotConfigured, .modelNotOnPlan: return "permission_error"
-        case .providerRateLimited: return "rate_limit_error"
+        case .providerRateLimited, .planRateLimited: return "rate_limit_error"
+        case .internalFailure: return "server_error"
         case .providerNotConfigured, .providerError, .providerUnreachable, .providerTimeout, .providerMalformed: return "upstream_error"
         default: return "invalid_request_error"
         }
@@ -73,6 +76,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .providerTimeout: return "upstream_timeout"
         case .providerMalformed: return "upstream_malformed_response"
         case .providerRateLimited: return "upstream_rate_limited"
+        case .planRateLimited: return "rate_limit_exceeded"
+        case .internalFailure: return "internal_error"
         }
     }
 

@@ -10,6 +10,15 @@ public struct ObservedUsage: Sendable, Equatable {
 
     public var totalTokens: Int64 { promptTokens + completionTokens }
 
+    /// No tokens: the provider did no billable work (an error status, no answer).
+    public static let none = ObservedUsage(estimatedPrompt: 0, estimatedCompletion: 0, estimated: false)
+
+    init(estimatedPrompt: Int64, estimatedCompletion: Int64, estimated: Bool = true) {
+        promptTokens = estimatedPrompt
+        completionTokens = estimatedCompletion
+        self.estimated = estimated
+    }
+
     /// OpenAI's `usage` object: `prompt_tokens` includes cached, `completion_tokens` includes
     /// reasoning.
     init?(openAIUsage usage: JSONMember) {
@@ -19,12 +28,6 @@ public struct ObservedUsage: Sendable, Equatable {
         completionTokens = Int64(completion)
         cachedPromptTokens = Int64(usage.member("prompt_tokens_details")?.member("cached_tokens")?.int ?? 0)
         reasoningTokens = Int64(usage.member("completion_tokens_details")?.member("reasoning_tokens")?.int ?? 0)
-    }
-
-    init(estimatedPrompt: Int64, estimatedCompletion: Int64) {
-        promptTokens = estimatedPrompt
-        completionTokens = estimatedCompletion
-        estimated = true
     }
 }
 

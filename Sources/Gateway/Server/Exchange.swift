@@ -9,6 +9,7 @@ final class Exchange {
     let keepAlive: Bool
     let translate: TranslateResponse
     var transfer: UpstreamTransfer?
+    var accounting: AccountingContext?
 
     var upstreamStatus = 0
     var upstreamHeaders: [UpstreamHeader] = []

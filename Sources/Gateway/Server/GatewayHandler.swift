@@ -1,3 +1,4 @@
+import Accounting
 import NIOCore
 import NIOHTTP1
 import RouteConfig
@@ -103,6 +104,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func process(_ head: HTTPRequestHead, _ body: ByteBuffer) {
         let keepAlive = head.isKeepAlive && !closeWhenIdle
         let headOnly = head.method == .HEAD
+        var caller: Caller?
         do {
             let target = try Dispatch(catalog: services.catalog)(head)
             switch target {
@@ -110,17 +112,27 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 write(status: 200, headers: [("content-type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8),
                       keepAlive: keepAlive, headOnly: headOnly)
             case .models:
-                let caller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
-                write(status: 200, headers: [("content-type", "application/json")],
-                      body: ListModels(catalog: services.catalog)(caller), keepAlive: keepAlive, headOnly: headOnly)
+                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                caller = who
+                write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
+                      body: ListModels(catalog: services.catalog)(who), keepAlive: keepAlive, headOnly: headOnly)
+            case .usage:
+                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                caller = who
+                let report = try UsageReport(accountant: services.accountant)(who)
+                write(status: 200, headers: [("content-type", "application/json")] + report.headers,
+                      body: report.body, keepAlive: keepAlive, headOnly: headOnly)
             case .openaiChat:
-                let caller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
-                try startChatCompletion(body: body, caller: caller, keepAlive: keepAlive)
+                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                caller = who
+                try startChatCompletion(body: body, caller: who, keepAlive: keepAlive)
             case .openaiResponses, .anthropicMessages:
                 throw GatewayError(.unsupportedAPI, "This gateway build does not serve the \(target.rawValue) format yet.")
             }
         } catch let error as GatewayError {
-            write(error: error, keepAlive: keepAlive, headOnly: headOnly)
+            // Once the key is known, every answer says where its limits stand.
+            let extra = error.code == .planRateLimited ? [] : caller.map(rateHeaders) ?? []
+            write(error: error, extraHeaders: extra, keepAlive: keepAlive, headOnly: headOnly)
         } catch {
             write(error: GatewayError(.providerError, "Internal error: \(error)"), keepAlive: false, headOnly: headOnly)
         }
@@ -139,6 +151,10 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         let (fields, resolved, request) = try prepared.get()
+        let now = wallClockMillis()
+        let admission = try Admit(accountant: services.accountant)(
+            caller, estimatedTokens: fields.promptEstimate + (fields.outputCap ?? 0), model: fields.modelID,
+            provider: resolved.provider.id, endpoint: "openai-chat", nowMillis: now)
 
         nextExchangeID &+= 1
         let exchange = Exchange(id: nextExchangeID, stream: fields.stream, keepAlive: keepAlive,
@@ -146,6 +162,10 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                                                              providerID: resolved.provider.id),
                                 hideUsageChunk: fields.stream && !fields.clientAskedForUsage,
                                 allocator: context!.channel.allocator)
+        exchange.accounting = AccountingContext(admission: admission, keyID: caller.key.id, model: fields.modelID,
+                                                provider: resolved.provider.id, endpoint: "openai-chat",
+                                                price: resolved.model.price, promptEstimate: fields.promptEstimate,
+                                                startMillis: now)
         state = .exchanging(exchange)
         services.activity.requestStarted()
         let bridge = UpstreamBridge(handler: NIOLoopBound(self, eventLoop: context!.eventLoop), eventLoop: context!.eventLoop,
@@ -171,6 +191,8 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                     head.headers.add(name: "content-type", value: "text/event-stream")
                     head.headers.add(name: "cache-control", value: "no-cache")
                     if !exchange.keepAlive { head.headers.add(name: "connection", value: "close") }
+                    for (name, value) in exchange.accounting?.admission.headers ?? [] { head.headers.add(name: name, value: value) }
+                    exchange.accounting?.firstByteMillis = wallClockMillis()
                     context.write(wrapOutboundOut(.head(head)), promise: nil)
                     wrote = true
                 }
@@ -197,6 +219,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let context else { return }
         services.activity.requestFinished()
         state = .idle
+        let rate = exchange.accounting?.admission.headers ?? []
         if exchange.streamingToClient {
             if let rest = exchange.relayRemainder() {
                 context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
@@ -210,34 +233,53 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 frame.writeString("\n\n")
                 context.write(wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
             }
+            account(exchange, status: 200, outcome: failure == nil ? .ok : .upstreamError)
             endResponse(keepAlive: exchange.keepAlive && failure == nil)
             return
         }
         if let failure {
-            write(error: exchange.translate.failure(failure), keepAlive: exchange.keepAlive, headOnly: false)
+            account(exchange, status: exchange.translate.failure(failure).status, outcome: .upstreamError, usage: ObservedUsage.none)
+            write(error: exchange.translate.failure(failure), extraHeaders: rate, keepAlive: exchange.keepAlive, headOnly: false)
             return
         }
         let status = exchange.upstreamStatus
         if TranslateResponse.isPassThroughError(status: status, body: exchange.collected) {
             // The provider's own 4xx (a bad parameter): its status and message, unchanged.
-            write(status: status, headers: [("content-type", "application/json")],
+            account(exchange, status: status, outcome: .upstreamError, usage: ObservedUsage.none)
+            write(status: status, headers: [("content-type", "application/json")] + rate,
                   body: Array(exchange.collected.readableBytesView), keepAlive: exchange.keepAlive, headOnly: false)
             return
         }
         switch exchange.translate.complete(status: status, headers: exchange.upstreamHeaders, body: exchange.collected) {
         case .success(let response):
             exchange.collected.withUnsafeReadableBytes { exchange.usage.inspect(completeBody: $0) }
-            write(status: response.status, headers: response.headers, body: response.body, keepAlive: exchange.keepAlive, headOnly: false)
+            account(exchange, status: response.status, outcome: .ok)
+            write(status: response.status, headers: response.headers + rate, body: response.body, keepAlive: exchange.keepAlive, headOnly: false)
         case .failure(let error):
-            write(error: error, keepAlive: exchange.keepAlive, headOnly: false)
+            account(exchange, status: error.status, outcome: .upstreamError, usage: ObservedUsage.none)
+            write(error: error, extraHeaders: rate, keepAlive: exchange.keepAlive, headOnly: false)
         }
+    }
+
+    /// Written before the response is completed, so nothing acknowledged is ever unrecorded.
+    private func account(_ exchange: Exchange, status: Int, outcome: UsageRecord.Outcome, usage: ObservedUsage? = nil) {
+        guard let accounting = exchange.accounting else { return }
+        exchange.accounting = nil
+        Account(accountant: services.accountant)(accounting, usage: usage ?? exchange.usage.usage(promptEstimate: accounting.promptEstimate),
+                                                 status: status, outcome: outcome)
+    }
+
+    private func rateHeaders(_ caller: Caller) -> [(String, String)] {
+        guard let status = try? services.accountant.status(keyID: caller.key.id, limits: Admit.limits(for: caller)) else { return [] }
+        return OpenAIRateLimitHeaders.make(requests: status.requests, tokens: status.tokens)
     }
 
     // MARK: Writing
 
-    private func write(error: GatewayError, keepAlive: Bool, headOnly: Bool) {
+    private func write(error: GatewayError, extraHeaders: [(String, String)] = [], keepAlive: Bool, headOnly: Bool) {
         var headers = [("content-type", "application/json")]
         headers.append(contentsOf: error.headers)
+        headers.append(contentsOf: extraHeaders)
         write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: keepAlive, headOnly: headOnly)
     }
 
@@ -275,9 +317,12 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         requestTimer?.cancel()
         if case .exchanging(let exchange) = state {
-            // The client went away: stop the provider's work (and its billing) at once.
+            // The client went away: stop the provider's work (and its billing) at once, and
+            // record what was streamed so far (estimated if the provider's count never came).
             exchange.transfer?.cancel()
             services.activity.requestFinished()
+            let usage: ObservedUsage? = exchange.streamingToClient ? nil : ObservedUsage.none
+            account(exchange, status: 499, outcome: .clientDisconnected, usage: usage)
         }
         state = .idle
         context.fireChannelInactive()

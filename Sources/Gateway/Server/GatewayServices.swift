@@ -1,3 +1,4 @@
+import Accounting
 import KeyStore
 import RouteConfig
 import UpstreamClient
@@ -9,9 +10,11 @@ public final class GatewayServices: Sendable {
     public let keys: KeyStore
     public let secrets: ProviderSecrets
     public let upstream: UpstreamClient
+    public let accountant: Accountant
     let activity: ActivityTracker
 
-    public init(config: CompiledConfig, keys: KeyStore, secrets: ProviderSecrets, upstream: UpstreamClient) {
+    public init(config: CompiledConfig, keys: KeyStore, accountant: Accountant, secrets: ProviderSecrets, upstream: UpstreamClient) {
+        self.accountant = accountant
         self.catalog = ModelCatalog(config: config)
         self.keys = keys
         self.secrets = secrets
