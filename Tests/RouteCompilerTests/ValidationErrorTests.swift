@@ -87,7 +87,7 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
             routes:
               - { method: POST, path: /v1/chat/completions, serve: openai-chat }
               - { method: GET, path: /v1/models, serve: model }
-            """], expected: "routes.yaml:3:45: error: unknown route target 'model' (did you mean 'models'?); targets: openai-chat, openai-responses, anthropic-messages, models, health"),
+            """], expected: "routes.yaml:3:45: error: unknown route target 'model' (did you mean 'models'?); targets: openai-chat, openai-responses, anthropic-messages, models, health, usage"),
 
         ValidationCase(name: "unknown api", files: ["providers.yaml": """
             providers:
