@@ -281,3 +281,12 @@ def test_missing_secrets_reported_once_and_set_secrets_never_logged(mock, tmp_pa
     assert stderr.count("OPENAI_API_KEY is not set") == 1
     assert "CEREBRAS_API_KEY" not in stderr
     assert secret not in stderr
+
+
+def test_upstream_connections_are_reused(gateway, key):
+    before = mock_stats(gateway.mock_port)["connections_opened"]
+    for _ in range(20):
+        assert request(gateway.port, "POST", CHAT, chat(), headers=auth(key))[0] == 200
+    opened = mock_stats(gateway.mock_port)["connections_opened"] - before
+    # 20 calls over kept-alive upstream connections (+1 for the stats request itself).
+    assert opened <= 3, opened
