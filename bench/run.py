@@ -416,7 +416,7 @@ class Bench:
             samples.append((done, r["total"], r["anon"], r["file"]))
             log(f"  {done:>9,} requests  RSS {r['total'] / 1024:6.1f} MB (anonymous {r['anon'] / 1024:5.1f} MB, "
                 f"file-backed {r['file'] / 1024:5.1f} MB)")
-        ledger = sum(f.stat().st_size for f in (self.data / "usage").rglob("*") if f.is_file())
+        ledger = sum(f.stat().st_blocks * 512 for f in (self.data / "usage").rglob("*") if f.is_file())
         self.r["leak"] = {"requests": done, "wanted": want, "seconds": time.monotonic() - t0,
                           "rss_first_kb": samples[0][1], "rss_last_kb": samples[-1][1],
                           "anon_first_kb": samples[0][2], "anon_last_kb": samples[-1][2],

@@ -100,17 +100,41 @@ public final class UpstreamTransfer: @unchecked Sendable {
             }
             return
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
+        let line = UnsafeRawBufferPointer(rebasing: line[0..<end])
+        if line.starts(with: Self.statusLinePrefix) {
+            // `HTTP/1.1 200 OK`: the three digits after the first space.
             headers.removeAll()
-            let parts = text.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            status = 0
+            if let space = line.firstIndex(of: 0x20) {
+                var i = space + 1
+                while i < line.count, let digit = line[i].asciiDigit { status = status * 10 + digit; i += 1 }
+            }
             return
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = text[..<colon].lowercased()
-        let value = text[text.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-        headers.append(UpstreamHeader(name: name, value: String(value)))
+        // Only the headers the gateway reads become Strings; a provider sends a dozen others.
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
+              let name = request.keepsAllHeaders ? Self.lowercased(line[..<colon]) : Self.wantedName(line[..<colon]) else { return }
+        var start = colon + 1
+        while start < line.count, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        headers.append(UpstreamHeader(name: name, value: String(decoding: UnsafeRawBufferPointer(rebasing: line[start...]), as: UTF8.self)))
+    }
+
+    private static let statusLinePrefix = Array("HTTP/".utf8)
+    /// What the gateway reads from a provider's response head.
+    static let wantedHeaders = ["content-type", "retry-after", "retry-after-ms"]
+    private static let wantedHeaderBytes = wantedHeaders.map { Array($0.utf8) }
+
+    private static func wantedName(_ name: UnsafeRawBufferPointer.SubSequence) -> String? {
+        for (index, wanted) in wantedHeaderBytes.enumerated() where wanted.count == name.count {
+            if zip(wanted, name).allSatisfy({ $0 == Self.lower($1) }) { return wantedHeaders[index] }
+        }
+        return nil
+    }
+
+    @inline(__always) private static func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+
+    private static func lowercased(_ name: UnsafeRawBufferPointer.SubSequence) -> String {
+        String(decoding: name.map(lower), as: UTF8.self)
     }
 
     /// Returns false when the transfer should pause instead of taking the bytes.
@@ -129,4 +153,8 @@ public final class UpstreamTransfer: @unchecked Sendable {
         pendingBody!.writeBytes(bytes)
         return true
     }
+}
+
+private extension UInt8 {
+    var asciiDigit: Int? { (0x30...0x39).contains(self) ? Int(self - 0x30) : nil }
 }

@@ -71,4 +71,31 @@ import Testing
             #expect(ours == (JSONDocument.parse(bytes) != nil), "\(s)")
         }
     }
+
+    /// Strings are skipped eight bytes at a time; put every kind of special byte at every offset
+    /// around the word boundaries and compare with jansson.
+    @Test func stringSkippingAtEveryOffset() throws {
+        let specials: [(String, Bool)] = [("\\\"", true), ("\\\\", true), ("\\u00e9", true), ("é", true), ("\u{7F}", true),
+                                          ("\n", false), ("\u{01}", false), ("\\x", false)]
+        for length in 0..<20 {
+            for position in 0...length {
+                for (special, valid) in specials {
+                    let plain = String(repeating: "a", count: length)
+                    let text = String(plain.prefix(position)) + special + String(plain.dropFirst(position))
+                    let json = #"{"a":""# + text + #"","b":7}"#
+                    let bytes = Array(json.utf8)
+                    let spans = try? JSONTopLevelScanner.scanObject(bytes, keys: ["a", "b"])
+                    let doc = JSONDocument.parse(bytes)
+                    #expect((spans != nil) == valid, "\(json)")
+                    #expect((doc != nil) == valid, "\(json)")
+                    guard let spans, let doc, let a = spans[0], let b = spans[1] else { continue }
+                    #expect(bytes.withUnsafeBytes { JSONTopLevelScanner.decodeString($0, span: a.value) } == doc.member("a")?.string)
+                    #expect(Array(bytes[b.value]) == Array("7".utf8))
+                }
+                // Unterminated at every length.
+                let open = Array((#"{"a":""# + String(repeating: "a", count: length)).utf8)
+                #expect((try? JSONTopLevelScanner.scanObject(open, keys: ["a"])) == nil)
+            }
+        }
+    }
 }

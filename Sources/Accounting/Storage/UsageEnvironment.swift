@@ -28,8 +28,10 @@ final class UsageEnvironment: @unchecked Sendable {
         var inFlight = 0
     }
     private let state = Mutex(State())
+    /// Bytes of the map in use when its pages were last released (see `releaseResidentPages`).
+    private let releasedAt = Atomic<Int>(0)
 
-    init(path: String, mapSize: Int, maxReaders: UInt32, synchronous: Bool,
+    init(path: String, mapSize: Int, maxReaders: UInt32, synchronous: Bool, writeMap: Bool,
          databaseNames: [String]) throws(AccountingError) {
         var handle: OpaquePointer?
         var rc = mdb_env_create(&handle)
@@ -40,6 +42,7 @@ final class UsageEnvironment: @unchecked Sendable {
         // MDB_NOTLS: read transactions are not tied to threads (queries run on any thread).
         var flags = UInt32(MDB_NOTLS)
         if !synchronous { flags |= UInt32(MDB_NOSYNC) }
+        if writeMap { flags |= UInt32(MDB_WRITEMAP) }
         if rc == 0 { rc = mdb_env_open(env, path, flags, 0o600) }
         guard rc == 0 else {
             mdb_env_close(env)
@@ -101,6 +104,24 @@ final class UsageEnvironment: @unchecked Sendable {
         defer { leave() }
         let rc = mdb_env_sync(env, 1)
         guard rc == 0 else { throw .storage(path, "sync", rc: rc) }
+    }
+
+    /// Drops the map's pages from this process's address space once the store has grown by
+    /// `growth` bytes since the last time. The ledger is append-only and cold: without this,
+    /// every page ever written stays mapped, and RSS grows with the ledger (~200 B per request)
+    /// though the pages are only page cache. Pages still in use fault back in from the page cache
+    /// (a minor fault); nothing is lost, since the mapping is shared with the file. Call after a
+    /// sync, so the pages are clean.
+    func releaseResidentPages(growth: Int) {
+        do { try enter() } catch { return }
+        defer { leave() }
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        guard mdb_env_info(env, &info) == 0, mdb_env_stat(env, &stat) == 0, let base = info.me_mapaddr else { return }
+        let used = (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
+        guard used - releasedAt.load(ordering: .relaxed) >= growth else { return }
+        releasedAt.store(used, ordering: .relaxed)
+        _ = madvise(base, min(used, info.me_mapsize), MADV_DONTNEED)
     }
 
     // MARK: Transactions

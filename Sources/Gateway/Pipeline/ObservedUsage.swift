@@ -56,9 +56,9 @@ struct UsageTap {
         return !(hideUsageChunk && choicesEmpty)
     }
 
-    mutating func inspect(completeBody body: UnsafeRawBufferPointer) {
-        guard let doc = JSONDocument.parse(body), let usage = doc.member("usage") else { return }
-        reported = ObservedUsage(openAIUsage: usage)
+    /// The usage of a whole (non-streamed) response, read by `TranslateResponse.complete`.
+    mutating func record(_ usage: ObservedUsage?) {
+        if let usage { reported = usage }
     }
 
     /// What to record: the provider's numbers, else an estimate (prompt from the request size,

@@ -7,7 +7,9 @@ import UpstreamClient
 struct PreparedResponse {
     var status: Int
     var headers: [(String, String)]
-    var body: [UInt8]
+    var body: ByteBuffer
+    /// The provider's `usage`, read in the same pass that found `model`.
+    var usage: ObservedUsage?
 }
 
 /// Stage 7: the provider's answer as the client expects it — the public model id the client
@@ -17,27 +19,38 @@ struct TranslateResponse {
     let upstreamModelID: String
     let providerID: String
 
-    /// A whole (non-streamed) provider response.
-    func complete(status: Int, headers: [UpstreamHeader], body: ByteBuffer) -> Result<PreparedResponse, GatewayError> {
+    /// A whole (non-streamed) provider response. One scan of the top level finds `model` (to
+    /// rewrite) and `usage` (to account); only the small `usage` object is parsed into a tree.
+    func complete(status: Int, headers: [UpstreamHeader], body: ByteBuffer, allocator: ByteBufferAllocator) -> Result<PreparedResponse, GatewayError> {
         guard (200..<300).contains(status) else { return .failure(providerFailure(status: status, headers: headers, body: body)) }
         return body.withUnsafeReadableBytes { bytes -> Result<PreparedResponse, GatewayError> in
             let spans: [JSONMemberSpan?]
             do {
-                spans = try JSONTopLevelScanner.scanObject(bytes, keys: ["model"])
+                spans = try JSONTopLevelScanner.scanObject(bytes, keys: Self.responseKeys)
             } catch {
                 return .failure(GatewayError(.providerMalformed, "The provider '\(providerID)' returned a malformed response (\(error)). Retry the request."))
             }
-            var out: [UInt8]
+            var usage: ObservedUsage?
+            if let span = spans[1], span.kind == .object,
+               let doc = JSONDocument.parse(UnsafeRawBufferPointer(rebasing: bytes[span.value])) {
+                usage = ObservedUsage(openAIUsage: doc.root)
+            }
+            var out: ByteBuffer
             if let span = spans[0], span.kind == .string, publicModelID != upstreamModelID {
                 var quoted: [UInt8] = []
                 JSONTopLevelScanner.appendQuoted(publicModelID, to: &quoted)
-                out = JSONTopLevelScanner.splice(bytes, replacing: span.value, with: quoted)
+                out = allocator.buffer(capacity: bytes.count - span.value.count + quoted.count)
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[..<span.value.lowerBound]))
+                out.writeBytes(quoted)
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[span.value.upperBound...]))
             } else {
-                out = Array(bytes)
+                out = body  // passed on as it came: no copy
             }
-            return .success(PreparedResponse(status: status, headers: [("content-type", "application/json")], body: out))
+            return .success(PreparedResponse(status: status, headers: [("content-type", "application/json")], body: out, usage: usage))
         }
     }
+
+    private static let responseKeys = ["model", "usage"]
 
     /// A provider status outside 2xx. Its own 4xx (a bad parameter) passes through with its
     /// message; a 429 says the provider, not the plan, is limiting; 5xx becomes 502.
@@ -46,7 +59,11 @@ struct TranslateResponse {
         let detail = providerMessage.map { ": \($0)" } ?? "."
         if status == 429 {
             var extra: [(String, String)] = []
-            for h in headers where h.name == "retry-after" || h.name == "retry-after-ms" { extra.append((h.name, h.value)) }
+            // Passed on only when printable ASCII: response headers are not validated again.
+            for h in headers where (h.name == "retry-after" || h.name == "retry-after-ms")
+                && h.value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) {
+                extra.append((h.name, h.value))
+            }
             return GatewayError(.providerRateLimited,
                                 "The provider '\(providerID)' is rate limiting requests for model '\(publicModelID)' (the provider's limit, not your plan's)\(detail)",
                                 headers: extra)

@@ -24,17 +24,41 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var requestTimer: Scheduled<Void>?
     private var nextExchangeID = 0
     private var closeWhenIdle = false
+    /// When the connection last started or finished a request. One timer per connection checks
+    /// it and re-arms itself, so a request costs a clock read, not a timer or a promise per write.
+    private var lastActivity = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
 
     init(services: GatewayServices) { self.services = services }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         services.activity.opened(context.channel)
+        armIdleTimer(at: lastActivity + idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
         services.activity.closed(context.channel)
         self.context = nil
+    }
+
+    private var idleTimeout: TimeAmount { .milliseconds(Int64(services.settings.idleTimeoutMs)) }
+
+    /// Closes a keep-alive connection with no request for the idle timeout. A request in
+    /// progress (a long provider call, a stream) is never idle; its own timeouts apply.
+    private func armIdleTimer(at deadline: NIODeadline) {
+        guard let context else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard let context = self.context else { return }
+            let due = lastActivity + idleTimeout
+            if case .idle = state, due <= .now() {
+                context.close(promise: nil)
+            } else {
+                armIdleTimer(at: max(due, .now() + .milliseconds(Int64(services.settings.idleTimeoutMs / 4 + 1))))
+            }
+        }
     }
 
     // MARK: Reading the request
@@ -43,6 +67,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             guard case .idle = state else { return }
+            lastActivity = .now()
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.settings.maxBodyBytes {
                 reject(tooLarge())
                 return
@@ -247,12 +272,13 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The provider's own 4xx (a bad parameter): its status and message, unchanged.
             account(exchange, status: status, outcome: .upstreamError, usage: ObservedUsage.none)
             write(status: status, headers: [("content-type", "application/json")] + rate,
-                  body: Array(exchange.collected.readableBytesView), keepAlive: exchange.keepAlive, headOnly: false)
+                  body: exchange.collected, keepAlive: exchange.keepAlive, headOnly: false)
             return
         }
-        switch exchange.translate.complete(status: status, headers: exchange.upstreamHeaders, body: exchange.collected) {
+        switch exchange.translate.complete(status: status, headers: exchange.upstreamHeaders, body: exchange.collected,
+                                           allocator: context.channel.allocator) {
         case .success(let response):
-            exchange.collected.withUnsafeReadableBytes { exchange.usage.inspect(completeBody: $0) }
+            exchange.usage.record(response.usage)
             account(exchange, status: response.status, outcome: .ok)
             write(status: response.status, headers: response.headers + rate, body: response.body, keepAlive: exchange.keepAlive, headOnly: false)
         case .failure(let error):
@@ -286,21 +312,28 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(status: Int, headers: [(String, String)], body: [UInt8], keepAlive: Bool, headOnly: Bool,
                        closeNow: Bool = true) {
         guard let context else { return }
+        write(status: status, headers: headers, body: context.channel.allocator.buffer(bytes: body), keepAlive: keepAlive,
+              headOnly: headOnly, closeNow: closeNow)
+    }
+
+    private func write(status: Int, headers: [(String, String)], body: ByteBuffer, keepAlive: Bool, headOnly: Bool,
+                       closeNow: Bool = true) {
+        guard let context else { return }
         var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+        head.headers.reserveCapacity(headers.count + 2)
         for (name, value) in headers { head.headers.add(name: name, value: value) }
-        head.headers.add(name: "content-length", value: String(body.count))
+        head.headers.add(name: "content-length", value: String(body.readableBytes))
         if !keepAlive { head.headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !headOnly && !body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: body.count)
-            buffer.writeBytes(body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !headOnly && body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         endResponse(keepAlive: keepAlive || !closeNow)
     }
 
     private func endResponse(keepAlive: Bool) {
         guard let context else { return }
+        lastActivity = .now()
         let close = !keepAlive || closeWhenIdle
         if close {
             let channel = context.channel
@@ -336,11 +369,6 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            // Only an idle keep-alive connection is closed; a long provider call is not idle.
-            if case .idle = state { context.close(promise: nil) }
-            return
-        }
         if event is DrainEvent {
             closeWhenIdle = true
             if case .idle = state { context.close(promise: nil) }

@@ -24,7 +24,6 @@ public final class GatewayServer: Sendable {
         limits.maxHeaderListSize = 64 * 1024
         limits.maxHeaderFieldCount = 256
         let decoderLimits = limits
-        let idle = TimeAmount.milliseconds(Int64(settings.idleTimeoutMs))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -33,10 +32,12 @@ public final class GatewayServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    // Outbound header validation is off: every response header is built here
+                    // from our own values (numbers, fixed names) or sanitized provider values.
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true,
+                                                         withOutboundHeaderValidation: false,
                                                          withEncoderConfiguration: .init(),
                                                          withDecoderLimitConfiguration: decoderLimits)
-                    try sync.addHandler(IdleStateHandler(allTimeout: idle))
                     try sync.addHandler(GatewayHandler(services: services))
                 }
             }
