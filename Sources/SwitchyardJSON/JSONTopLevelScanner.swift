@@ -125,6 +125,34 @@ public struct JSONTopLevelScanner {
         return v
     }
 
+    /// The value of an integer number span (no fraction or exponent, fits in 64 bits), else nil.
+    public static func integer(_ bytes: UnsafeRawBufferPointer, span: JSONMemberSpan) -> Int64? {
+        guard span.kind == .number, !span.value.isEmpty else { return nil }
+        var i = span.value.lowerBound
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < span.value.upperBound else { return nil }
+        var value: Int64 = 0
+        while i < span.value.upperBound {
+            let c = bytes[i]
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.addingReportingOverflow(Int64(c - 0x30))
+            guard !o1 && !o2 else { return nil }
+            value = next
+            i += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// Whether an array span is `[]` (whitespace allowed inside).
+    public static func isEmptyArray(_ bytes: UnsafeRawBufferPointer, span: JSONMemberSpan) -> Bool {
+        guard span.kind == .array else { return false }
+        return bytes[(span.value.lowerBound + 1)..<(span.value.upperBound - 1)].allSatisfy {
+            $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09
+        }
+    }
+
     /// Appends `text` as a JSON string literal (with quotes) to `out`.
     public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

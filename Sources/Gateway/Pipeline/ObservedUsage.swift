@@ -19,15 +19,28 @@ public struct ObservedUsage: Sendable, Equatable {
         self.estimated = estimated
     }
 
-    /// OpenAI's `usage` object: `prompt_tokens` includes cached, `completion_tokens` includes
-    /// reasoning.
-    init?(openAIUsage usage: JSONMember) {
-        guard usage.isObject, let prompt = usage.member("prompt_tokens")?.int,
-              let completion = usage.member("completion_tokens")?.int else { return nil }
-        promptTokens = Int64(prompt)
-        completionTokens = Int64(completion)
-        cachedPromptTokens = Int64(usage.member("prompt_tokens_details")?.member("cached_tokens")?.int ?? 0)
-        reasoningTokens = Int64(usage.member("completion_tokens_details")?.member("reasoning_tokens")?.int ?? 0)
+    /// OpenAI's `usage` object (its JSON text): `prompt_tokens` includes cached,
+    /// `completion_tokens` includes reasoning. Read with the scanner: a tree for ~150 bytes costs
+    /// more than the scan of the whole response.
+    init?(openAIUsage usage: UnsafeRawBufferPointer) {
+        guard let spans = try? JSONTopLevelScanner.scanObject(usage, keys: Self.usageKeys),
+              let prompt = spans[0].flatMap({ JSONTopLevelScanner.integer(usage, span: $0) }),
+              let completion = spans[1].flatMap({ JSONTopLevelScanner.integer(usage, span: $0) }) else { return nil }
+        promptTokens = prompt
+        completionTokens = completion
+        cachedPromptTokens = Self.nestedInteger(usage, spans[2], Self.cachedKey) ?? 0
+        reasoningTokens = Self.nestedInteger(usage, spans[3], Self.reasoningKey) ?? 0
+    }
+
+    private static let usageKeys = ["prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"]
+    private static let cachedKey = ["cached_tokens"]
+    private static let reasoningKey = ["reasoning_tokens"]
+
+    private static func nestedInteger(_ bytes: UnsafeRawBufferPointer, _ span: JSONMemberSpan?, _ key: [String]) -> Int64? {
+        guard let span, span.kind == .object else { return nil }
+        let inner = UnsafeRawBufferPointer(rebasing: bytes[span.value])
+        guard let found = (try? JSONTopLevelScanner.scanObject(inner, keys: key))?[0] else { return nil }
+        return JSONTopLevelScanner.integer(inner, span: found)
     }
 }
 
@@ -45,14 +58,19 @@ struct UsageTap {
     private static let usageObjectMarker = Array(#""usage":{"#.utf8)
     private static let spacedUsageMarker = Array(#""usage": {"#.utf8)
     private static let deltaMarker = Array(#""delta":"#.utf8)
+    private static let chunkKeys = ["usage", "choices"]
 
     /// Returns false when the event must not reach the client.
     mutating func inspect(event: UnsafeRawBufferPointer) -> Bool {
         if Self.contains(event, Self.deltaMarker) { contentChunks += 1 }
         guard Self.contains(event, Self.usageObjectMarker) || Self.contains(event, Self.spacedUsageMarker),
-              let payload = Self.dataPayload(event), let doc = JSONDocument.parse(payload) else { return true }
-        if let usage = doc.member("usage"), let observed = ObservedUsage(openAIUsage: usage) { reported = observed }
-        let choicesEmpty = doc.member("choices")?.arrayCount == 0
+              let payload = Self.dataPayload(event),
+              let spans = try? JSONTopLevelScanner.scanObject(payload, keys: Self.chunkKeys) else { return true }
+        if let usage = spans[0], usage.kind == .object,
+           let observed = ObservedUsage(openAIUsage: UnsafeRawBufferPointer(rebasing: payload[usage.value])) {
+            reported = observed
+        }
+        let choicesEmpty = spans[1].map { JSONTopLevelScanner.isEmptyArray(payload, span: $0) } ?? false
         return !(hideUsageChunk && choicesEmpty)
     }
 

@@ -31,9 +31,8 @@ struct TranslateResponse {
                 return .failure(GatewayError(.providerMalformed, "The provider '\(providerID)' returned a malformed response (\(error)). Retry the request."))
             }
             var usage: ObservedUsage?
-            if let span = spans[1], span.kind == .object,
-               let doc = JSONDocument.parse(UnsafeRawBufferPointer(rebasing: bytes[span.value])) {
-                usage = ObservedUsage(openAIUsage: doc.root)
+            if let span = spans[1], span.kind == .object {
+                usage = ObservedUsage(openAIUsage: UnsafeRawBufferPointer(rebasing: bytes[span.value]))
             }
             var out: ByteBuffer
             if let span = spans[0], span.kind == .string, publicModelID != upstreamModelID {
