@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-mock", targets: ["switchyard-mock"]),
+        .executable(name: "switchyard-unmetered", targets: ["switchyard-unmetered"]),
         .executable(name: "switchyard-routegen", targets: ["switchyard-routegen"]),
         .plugin(name: "RouteCompilerPlugin", targets: ["RouteCompilerPlugin"]),
     ],
@@ -65,6 +66,11 @@ let package = Package(
                           dependencies: ["Gateway", "SwitchyardRoutes", "KeyStore", "Accounting", "RouteConfig",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/switchyard", swiftSettings: strict),
+
+        // Benchmarks only: the gateway without its limit and accounting stages (see its main.swift).
+        .executableTarget(name: "switchyard-unmetered",
+                          dependencies: ["Gateway", "KeyStore", "Accounting", "SwitchyardJSON", "SwitchyardRoutes", "UpstreamClient"],
+                          path: "Sources/switchyard-unmetered", swiftSettings: strict),
 
         // The mock provider used by tests, benchmarks and `make run`.
         .executableTarget(name: "switchyard-mock",

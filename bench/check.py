@@ -11,6 +11,8 @@ one keep-alive connection, then `callgrind_control --dump` writes that phase's t
   small    scenario 1: ~1 KB chat completion (per request)
   large    scenario 2: ~100 KB coding-agent turn (per request)
   stream   scenario 3: 100 chunks, 10 ms apart (per stream)
+  small-unmetered  scenario 1 on `switchyard-unmetered`, the same gateway without its limit and
+           accounting stages: the difference to `small` is what those two stages cost
 
 Fails (exit 1) when any phase costs more than the baseline (bench/callgrind-baseline.json) by
 more than the tolerance (10%); `--update` (make bench-check UPDATE=1) rewrites the baseline.
@@ -52,18 +54,18 @@ def totals(path: Path) -> int:
 
 
 class Gateway:
-    def __init__(self, out: Path, data: Path, mock_port: int, services: lib.Services):
+    def __init__(self, out: Path, data: Path, mock_port: int, services: lib.Services, binary: str = "switchyard"):
         self.out = out
         self.port = lib.free_port()
-        self.base = out / "callgrind.out"
+        self.base = out / f"callgrind-{binary}.out"
+        command = [str(lib.BIN / binary)] + (["serve"] if binary == "switchyard" else [])
         env = {"SWITCHYARD_MOCK_BASE_URL": f"http://{HOST}:{mock_port}/v1",
                # Same hash seeds every run, so dictionary work costs the same every run.
                "SWIFT_DETERMINISTIC_HASHING": "1"}
-        self.proc = services.spawn("gateway-callgrind", [
+        self.proc = services.spawn(f"{binary}-callgrind", [
             "valgrind", "--tool=callgrind", f"--callgrind-out-file={self.base}",
             "--dump-instr=no", "--dump-line=no", "--compress-strings=no",
-            str(lib.BIN / "switchyard"), "serve", "--listen", f"{HOST}:{self.port}", "--data", str(data),
-            "--threads", "2"], env=env, stdout=subprocess.PIPE)
+            *command, "--listen", f"{HOST}:{self.port}", "--data", str(data)], env=env, stdout=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while True:
             line = self.proc.stdout.readline().decode()
@@ -154,10 +156,21 @@ def main():
         idle = gw.dump("idle")
         log(f"  idle: {totals(idle):,} instructions in 2 s (not counted in any phase above)")
         services.stop(gw.proc, grace=30)
+
+        log("starting switchyard-unmetered (no limit or accounting stages) under callgrind")
+        bare = Gateway(run, data, mock_port, services, binary="switchyard-unmetered")
+        send(bare.port, key, bodies["small"], WARMUP["small"])
+        bare.control("--zero")
+        send(bare.port, key, bodies["small"], COUNTS["small"])
+        dump = bare.dump("small-unmetered")
+        results["small-unmetered"] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
+        log(f"  small-unmetered {COUNTS['small']} × → {results['small-unmetered']['instructions'] / COUNTS['small']:>12,.0f} instructions each")
+        services.stop(bare.proc, grace=30)
     finally:
         services.stop_all()
 
-    current = {p: round(results[p]["instructions"] / results[p]["count"]) for p in ("startup", "small", "large", "stream")}
+    phases = ("startup", "small", "large", "stream", "small-unmetered")
+    current = {p: round(results[p]["instructions"] / results[p]["count"]) for p in phases}
     if opts.profile:
         per = {"small": COUNTS["small"], "large": COUNTS["large"], "stream": COUNTS["stream"]}
         for p in ("small", "large", "stream"):
@@ -171,7 +184,11 @@ def main():
                                                    r"HTTPResponseEncoder.write|HeadersValidator.write|llhttp_execute"))
         print(f"\ndumps: {run}/callgrind.out.*  (python3 bench/cgprofile.py DUMP REQUESTS [TOP [REGEX]])")
 
-    units = {"startup": "per process", "small": "per request", "large": "per request", "stream": "per stream"}
+    units = {"startup": "per process", "small": "per request", "large": "per request", "stream": "per stream",
+             "small-unmetered": "per request"}
+    metering = current["small"] - current["small-unmetered"]
+    metering_line = (f"limits + accounting (Admit, Account and their LMDB transactions): {metering:,} instructions "
+                     f"per small request ({metering / current['small']:.0%} of {current['small']:,})")
     if opts.update or not BASELINE.exists():
         BASELINE.write_text(json.dumps({
             "about": "Instructions (callgrind Ir) the release gateway executes per request, from `make bench-check`. "
@@ -184,18 +201,19 @@ def main():
         }, indent=2) + "\n")
         log(f"wrote {BASELINE.relative_to(lib.ROOT)}")
         for p, v in current.items():
-            print(f"  {p:<8} {v:>14,} instructions {units[p]}")
+            print(f"  {p:<15} {v:>14,} instructions {units[p]}")
+        print(f"\n{metering_line}")
         return 0
 
     base = json.loads(BASELINE.read_text())
     tol = base.get("tolerance", TOLERANCE)
     failed = []
     print()
-    print(f"{'phase':<8} {'baseline':>14} {'now':>14} {'change':>8}")
+    print(f"{'phase':<15} {'baseline':>14} {'now':>14} {'change':>8}")
     for p, v in current.items():
         b = base["instructions"].get(p)
         if b is None:
-            print(f"{p:<8} {'—':>14} {v:>14,}   (not in the baseline)")
+            print(f"{p:<15} {'—':>14} {v:>14,}   (not in the baseline)")
             continue
         change = (v - b) / b
         flag = ""
@@ -204,7 +222,8 @@ def main():
             failed.append(p)
         elif change < -tol:
             flag = "  faster: consider `make bench-check UPDATE=1`"
-        print(f"{p:<8} {b:>14,} {v:>14,} {change:>+8.1%}{flag}   {units[p]}")
+        print(f"{p:<15} {b:>14,} {v:>14,} {change:>+8.1%}{flag}   {units[p]}")
+    print(f"\n{metering_line}")
     log(f"took {time.monotonic() - started:.0f} s")
     if failed:
         print(f"\nbench-check failed: {', '.join(failed)} regressed by more than {tol:.0%}. "

@@ -396,6 +396,9 @@ def median(values: list[float]) -> float:
 
 
 BIN = RELEASE
+# switchyard-unmetered: the same gateway without its limit and accounting stages, run beside the
+# real one to measure what those two stages cost (never deployed).
+BINARIES = ["switchyard", "switchyard-unmetered", "switchyard-mock"]
 
 
 def stage_binaries(run: Path, strip_debug: bool = False) -> None:
@@ -404,12 +407,12 @@ def stage_binaries(run: Path, strip_debug: bool = False) -> None:
     the DWARF (valgrind 3.19 cannot read Swift 6's DWARF 5); the symbol table stays, so
     profiles still name every function."""
     global BIN
-    for name in ["switchyard", "switchyard-mock"]:
+    for name in BINARIES:
         if not (RELEASE / name).exists():
             sys.exit(f"missing {RELEASE / name}: run `make bench` (it builds the release binaries first)")
     dest = run / "bin"
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ["switchyard", "switchyard-mock"]:
+    for name in BINARIES:
         shutil.copy2(RELEASE / name, dest / name)
         if strip_debug:
             subprocess.run(["objcopy", "--strip-debug", str(dest / name)], check=True)

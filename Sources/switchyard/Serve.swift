@@ -75,16 +75,6 @@ func log(_ message: String) {
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
-/// `SWITCHYARD_<PROVIDER>_BASE_URL` points a provider elsewhere without a rebuild (an egress
-/// proxy, a staging endpoint, a mock on another port). Only the URL can change this way.
 func applyBaseURLOverrides(_ config: inout CompiledConfig) {
-    for i in config.providers.indices {
-        let id = config.providers[i].id
-        let name = "SWITCHYARD_" + String(id.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) + "_BASE_URL"
-        guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { continue }
-        var url = value
-        while url.hasSuffix("/") { url.removeLast() }
-        config.providers[i].baseURL = url
-        log("provider '\(id)': base URL overridden by \(name) → \(url)")
-    }
+    for message in ProviderBaseURLOverrides.apply(to: &config) { log(message) }
 }

@@ -177,9 +177,13 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let (fields, resolved, request) = try prepared.get()
         let now = wallClockMillis()
-        let admission = try Admit(accountant: services.accountant)(
-            caller, estimatedTokens: fields.promptEstimate + (fields.outputCap ?? 0), model: fields.modelID,
-            provider: resolved.provider.id, endpoint: "openai-chat", nowMillis: now)
+        let admission: Admission? = switch services.metering {
+        case .on:
+            try Admit(accountant: services.accountant)(
+                caller, estimatedTokens: fields.promptEstimate + (fields.outputCap ?? 0), model: fields.modelID,
+                provider: resolved.provider.id, endpoint: "openai-chat", nowMillis: now)
+        case .off: nil
+        }
 
         nextExchangeID &+= 1
         let exchange = Exchange(id: nextExchangeID, stream: fields.stream, keepAlive: keepAlive,
@@ -187,10 +191,11 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                                                              providerID: resolved.provider.id),
                                 hideUsageChunk: fields.stream && !fields.clientAskedForUsage,
                                 allocator: context!.channel.allocator)
-        exchange.accounting = AccountingContext(admission: admission, keyID: caller.key.id, model: fields.modelID,
-                                                provider: resolved.provider.id, endpoint: "openai-chat",
-                                                price: resolved.model.price, promptEstimate: fields.promptEstimate,
-                                                startMillis: now)
+        exchange.accounting = admission.map {
+            AccountingContext(admission: $0, keyID: caller.key.id, model: fields.modelID,
+                              provider: resolved.provider.id, endpoint: "openai-chat",
+                              price: resolved.model.price, promptEstimate: fields.promptEstimate, startMillis: now)
+        }
         state = .exchanging(exchange)
         services.activity.requestStarted()
         let bridge = UpstreamBridge(handler: NIOLoopBound(self, eventLoop: context!.eventLoop), eventLoop: context!.eventLoop,

@@ -13,7 +13,20 @@ public final class GatewayServices: Sendable {
     public let accountant: Accountant
     let activity: ActivityTracker
 
-    public init(config: CompiledConfig, keys: KeyStore, accountant: Accountant, secrets: ProviderSecrets, upstream: UpstreamClient) {
+    /// Whether requests go through the limit (Admit) and accounting (Account) stages. Always on
+    /// in `switchyard`; only the `switchyard-unmetered` benchmark build turns it off, to measure
+    /// what those stages cost.
+    let metering: Metering
+
+    public convenience init(config: CompiledConfig, keys: KeyStore, accountant: Accountant, secrets: ProviderSecrets,
+                            upstream: UpstreamClient) {
+        self.init(config: config, keys: keys, accountant: accountant, secrets: secrets, upstream: upstream, metering: .on)
+    }
+
+    @_spi(Benchmarks)
+    public init(config: CompiledConfig, keys: KeyStore, accountant: Accountant, secrets: ProviderSecrets,
+                upstream: UpstreamClient, metering: Metering) {
+        self.metering = metering
         self.accountant = accountant
         self.catalog = ModelCatalog(config: config)
         self.keys = keys
@@ -23,4 +36,12 @@ public final class GatewayServices: Sendable {
     }
 
     var settings: ServerSettings { catalog.config.server }
+}
+
+@_spi(Benchmarks)
+public enum Metering: Sendable {
+    /// Limits enforced, usage recorded: the product.
+    case on
+    /// Neither: for measuring what the two stages add. Never deploy a build that uses it.
+    case off
 }
