@@ -183,6 +183,12 @@ class Bench:
                                                 "--data", str(self.data)], env=self.sy_env)
         lib.wait_http(sy, "/healthz", 10, self.sy, "switchyard")
         log(f"Switchyard on :{sy} → fast upstream ({(time.monotonic() - t0) * 1000:.0f} ms to healthy)")
+        # The same gateway without its limit and accounting stages, for what those stages cost.
+        um = lib.free_port()
+        self.unmetered = self.svc.spawn("switchyard-unmetered", [str(lib.BIN / "switchyard-unmetered"), "--listen",
+                                                                 f"{HOST}:{um}", "--data", str(self.data)], env=self.sy_env)
+        lib.wait_http(um, "/healthz", 10, self.unmetered, "switchyard-unmetered")
+        self.unmetered_target = Target("unmetered", "Switchyard without limits + accounting", um, ",".join(self.keys), self.unmetered)
         time.sleep(0.5)
         self.r["rss_idle_kb"] = {"switchyard": lib.rss_kb([self.sy.pid]),
                                  "nginx": lib.rss_kb(lib.process_tree(self.nginx.pid))}
@@ -400,6 +406,32 @@ class Bench:
             log(f"  {self.by[n].label:<10} {o['us_per_request']:7.1f} µs CPU per request at {o['rps']:.0f} req/s")
         self.r["cpu"] = out
 
+    def metering(self):
+        """What the limit (Admit) and accounting (Account) stages add per request: Switchyard
+        against `switchyard-unmetered` (the same build without those two stages), interleaved."""
+        pair = [self.by["direct"], self.by["switchyard"], self.unmetered_target]
+        rounds = {t.name: {"lat": [], "cpu": [], "rps16": []} for t in pair}
+        for r in range(self.cpu_rounds + 1):
+            for t in pair:
+                rounds[t.name]["lat"].append(self.wrk(t, "small", conns=1, seconds=self.lat_s)["lat"]["p50"])
+                if t.name == "direct":
+                    continue
+                pids = t.pids()
+                before = lib.cpu_ticks(pids)
+                res = self.wrk(t, "small", conns=4, seconds=self.cpu_s, delay_ms=2)
+                rounds[t.name]["cpu"].append(
+                    (lib.cpu_ticks(pids) - before) * 1e6 / lib.CLK_TCK / max(res["requests"], 1))
+                rounds[t.name]["rps16"].append(self.wrk(t, "small", conns=16, seconds=self.tput_s)["rps"])
+        d = rounds["direct"]["lat"]
+        out = {}
+        for t in pair[1:]:
+            x = rounds[t.name]
+            out[t.name] = {"added_p50_us": med([a - b for a, b in zip(x["lat"], d)]),
+                           "cpu_us": med(x["cpu"]), "rps16": med(x["rps16"])}
+            log(f"  {t.label:<40} added p50 {out[t.name]['added_p50_us']:>+6.0f} µs  "
+                f"CPU {out[t.name]['cpu_us']:6.1f} µs/request  {out[t.name]['rps16']:8.0f} req/s at 16 conns")
+        self.r["metering"] = out
+
     def leak(self):
         """RSS of Switchyard while it serves `leak_requests` small requests at 16 connections."""
         t = self.by["switchyard"]
@@ -463,6 +495,8 @@ class Bench:
             self.streaming()
             log("scenario 4: CPU per request at a fixed rate")
             self.cpu()
+            log("issue 3: what limits + accounting cost — Switchyard vs the same build without those stages")
+            self.metering()
             log(f"scenario 4: memory over up to {self.o.leak_requests:,} requests (at most {self.o.leak_seconds:.0f} s)")
             self.leak()
             time.sleep(1.0)
@@ -663,6 +697,24 @@ def report(r, m, command) -> str:
         [f"{errs[n]['errors']:,} / {errs[n]['requests']:,}" if n in errs else "—" for n in have])
     cs = r["cold_start_ms"]
     row("4. cold start", "spawn → first 200 (median of 10)", ["—"] * (len(have) - 1) + [f"{cs['median']:.1f} ms"])
+    if "metering" in r:
+        mt = r["metering"]
+        on, off = mt["switchyard"], mt["unmetered"]
+        L.append("")
+        L.append("### What limits and usage accounting cost (issue 3)")
+        L.append("")
+        L.append("Switchyard against `switchyard-unmetered`, the same build with the Admit and Account stages "
+                 "(rate and token admission, the ledger record, the `x-ratelimit-*` headers) switched off; "
+                 "interleaved rounds in this run, small request.")
+        L.append("")
+        L.append("| metric | with limits + accounting | without | cost of the two stages |")
+        L.append("|---|---|---|---|")
+        L.append(f"| added latency p50, 1 conn | {fmt_us(on['added_p50_us'], True)} | {fmt_us(off['added_p50_us'], True)} | "
+                 f"{fmt_us(on['added_p50_us'] - off['added_p50_us'], True)} |")
+        L.append(f"| CPU per request (fixed rate, 4 conns) | {on['cpu_us']:.1f} µs | {off['cpu_us']:.1f} µs | "
+                 f"{on['cpu_us'] - off['cpu_us']:+.1f} µs |")
+        L.append(f"| throughput, 16 conns | {on['rps16']:,.0f} req/s | {off['rps16']:,.0f} req/s | "
+                 f"{(on['rps16'] / off['rps16'] - 1) * 100:+.0f}% |")
     L.append("")
     L.append("nginx figures are the sum of its master and worker processes; LiteLLM's CPU is measured at "
              f"~{c.get('litellm', {}).get('rps', 0):.0f} req/s (one connection, 20 ms pauses), the others at ~{c['switchyard']['rps']:,.0f} req/s. "

@@ -19,7 +19,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Event loop threads (default: one per core).")
+    @Option(help: "Event loop threads (default: one per core, less one for the upstream client's thread).")
     var threads: Int?
 
     @Option(name: .customLong("idle-timeout-ms"), help: "Override server.idle_timeout_ms from the config.")
@@ -51,7 +51,7 @@ struct Serve: ParsableCommand {
         let upstream = UpstreamClient()
         upstream.start()
         let services = GatewayServices(config: config, keys: keys, accountant: accountant, secrets: secrets, upstream: upstream)
-        let server = try GatewayServer(services: services, host: host, port: port, threads: threads ?? System.coreCount)
+        let server = try GatewayServer(services: services, host: host, port: port, threads: threads ?? GatewayServer.defaultEventLoopThreads)
         let bound = server.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? listen
         print("switchyard \(Switchyard.version) listening on \(bound) (config \(config.digest.prefix(12)), \(config.models.count) models)")
         fflush(nil)
