@@ -103,6 +103,10 @@ public final class Accountant: Sendable {
 
     deinit { close() }
 
+    /// Releases the store's pages from this process's memory if it has grown by `growth` bytes
+    /// since the last release (done at every sync with `Options.releasePagesEveryBytes`).
+    func releaseResidentPages(growth: Int) { environment.releaseResidentPages(growth: growth) }
+
     /// Flushes every commit so far to disk now (also done every `syncIntervalMillis`).
     public func sync() throws(AccountingError) { try environment.sync() }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Accounting
 
@@ -92,5 +93,47 @@ import Testing
         acc.close()
         let closed = #expect(throws: AccountingError.self) { try acc.records() }
         #expect(closed?.description.contains("closed") == true)
+    }
+
+    /// The ledger is read through LMDB's map; without releasing its pages, every page ever
+    /// written would stay in this process's RSS (~200 B per request).
+    @Test func ledgerPagesAreReleasedFromMemoryAsTheStoreGrows() throws {
+        let folder = try TempFolder(); defer { folder.remove() }
+        var options = testOptions()
+        options.releasePagesEveryBytes = 0  // released only when this test says so
+        let acc = try Accountant(directory: folder.path, clock: ManualClock(millis: utc(2025, 6, 3)), options: options)
+        let file = folder.path + "/usage/data.mdb"
+        for i in 0..<20_000 {
+            try acc.append(record(utc(2025, 6, 3) + Int64(i), key: "key-\(i % 50)", prompt: 10, completion: 5, credits: 1))
+        }
+        let before = residentKiB(of: file)
+        #expect(before > 2_000, "20,000 records should keep megabytes of the map resident, found \(before) KiB")
+        acc.releaseResidentPages(growth: 1 << 20)
+        let after = residentKiB(of: file)
+        #expect(after < before / 4, "resident \(before) KiB before the release, \(after) KiB after")
+        // Nothing is lost: the pages come back from the file when read.
+        #expect(try acc.records().count == 20_000)
+        // Released again only after another `growth` bytes.
+        _ = try acc.records()
+        let reread = residentKiB(of: file)
+        acc.releaseResidentPages(growth: 1 << 20)
+        #expect(residentKiB(of: file) == reread)
+    }
+
+    private func residentKiB(of file: String) -> Int {
+        // Read to the end: /proc files report a size of 0, so size-based readers get nothing.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps") else { return -1 }
+        defer { try? handle.close() }
+        let smaps = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        var total = 0
+        var inFile = false
+        for line in smaps.split(separator: "\n") {
+            if let first = line.first, !first.isUppercase || line.split(separator: " ").first?.hasSuffix(":") == false {
+                inFile = line.hasSuffix(" " + file)
+            } else if inFile, line.hasPrefix("Rss:") {
+                total += Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+            }
+        }
+        return total
     }
 }

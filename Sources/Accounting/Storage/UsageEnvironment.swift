@@ -20,6 +20,9 @@ final class UsageEnvironment: @unchecked Sendable {
     let path: String
     let databases: [MDB_dbi]
     private let env: OpaquePointer
+    /// Where LMDB mapped `data.mdb` (LMDB reports it only for `MDB_FIXEDMAP`, so it is looked up
+    /// in `/proc/self/maps`); nil when it cannot be found, and pages are then never released.
+    private let map: (base: UnsafeMutableRawPointer, length: Int)?
 
     private struct State {
         var closed = false
@@ -71,6 +74,7 @@ final class UsageEnvironment: @unchecked Sendable {
         self.path = path
         self.env = env
         self.databases = dbis
+        self.map = Self.mapping(of: path + "/data.mdb")
     }
 
     deinit { close() }
@@ -117,11 +121,31 @@ final class UsageEnvironment: @unchecked Sendable {
         defer { leave() }
         var info = MDB_envinfo()
         var stat = MDB_stat()
-        guard mdb_env_info(env, &info) == 0, mdb_env_stat(env, &stat) == 0, let base = info.me_mapaddr else { return }
+        guard let map, mdb_env_info(env, &info) == 0, mdb_env_stat(env, &stat) == 0 else { return }
         let used = (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
         guard used - releasedAt.load(ordering: .relaxed) >= growth else { return }
         releasedAt.store(used, ordering: .relaxed)
-        _ = madvise(base, min(used, info.me_mapsize), MADV_DONTNEED)
+        _ = madvise(map.base, min(used, map.length), MADV_DONTNEED)
+    }
+
+    /// The largest mapping of `file` in this process, from `/proc/self/maps`
+    /// (`start-end perms offset dev inode path`).
+    static func mapping(of file: String) -> (base: UnsafeMutableRawPointer, length: Int)? {
+        guard let stream = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(stream) }
+        var best: (base: UnsafeMutableRawPointer, length: Int)?
+        var line = [CChar](repeating: 0, count: 4096 + 256)
+        while fgets(&line, Int32(line.count), stream) != nil {
+            let text = String(decoding: line.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[5].trimmingSuffix("\n") == file else { continue }
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16),
+                  let base = UnsafeMutableRawPointer(bitPattern: start) else { continue }
+            let length = Int(end - start)
+            if length > (best?.length ?? 0) { best = (base, length) }
+        }
+        return best
     }
 
     // MARK: Transactions
@@ -223,4 +247,8 @@ final class UsageEnvironment: @unchecked Sendable {
         }
         guard rc == MDB_NOTFOUND else { throw .storage(path, action, rc: rc) }
     }
+}
+
+private extension Substring {
+    func trimmingSuffix(_ suffix: String) -> Substring { hasSuffix(suffix) ? dropLast(suffix.count) : self }
 }
