@@ -1,6 +1,14 @@
-// The provider client: libcurl's multi interface driven by one dedicated thread, so no event
-// loop ever blocks on the network. Connections live in the multi handle's cache and are reused
-// across calls; easy handles are pooled.
+// The provider client: libcurl's multi interface in socket mode (`curl_multi_socket_action`),
+// so no event loop ever blocks on the network.
+//
+// Why socket mode and a lock rather than a thread that owns everything: a request used to cross
+// threads three times — event loop → the curl thread (a wake-up to start the transfer), the
+// provider's answer → the curl thread, the curl thread → the event loop. A wake-up of a sleeping
+// thread costs tens of µs on a VM. Now the event loop starts the transfer itself, under the lock:
+// libcurl sends the request at once and asks (socket callback) to watch the connection, which
+// goes straight into this client's epoll set — the sleeping curl thread sees it without being
+// woken. Only the answer wakes the curl thread, which reads it and hands it to the event loop.
+// Connections live in the multi handle's cache and are reused; easy handles are pooled.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,9 +17,10 @@ import CSwitchyardShims
 import NIOCore
 import Synchronization
 
-/// `@unchecked Sendable`: the multi handle, the pool and the active set are owned by the client
-/// thread; other threads only append to the mutex-guarded command queue and call
-/// `curl_multi_wakeup`, which libcurl documents as thread-safe.
+/// `@unchecked Sendable`: the multi handle, the pool, the active set, the timer and the touched
+/// list are only used with `lock` held (by the curl thread, or by a gateway thread starting,
+/// resuming or cancelling a transfer). The command queue has its own mutex; it takes commands
+/// from threads that found the lock busy, and the curl thread runs them.
 public final class UpstreamClient: @unchecked Sendable {
     enum Command {
         case add(UpstreamTransfer)
@@ -20,29 +29,67 @@ public final class UpstreamClient: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private let epollFD: Int32
+    /// An eventfd in the epoll set: wakes the curl thread for queued commands and shutdown.
+    private let wakeFD: Int32
     private let commands = Mutex<[Command]>([])
     private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t?
     private let allocator = ByteBufferAllocator()
 
-    // Client-thread state.
+    // Under `lock`.
     private var active: [ObjectIdentifier: UpstreamTransfer] = [:]
     private var easyPool: [UnsafeMutableRawPointer] = []
     private var touched: [UpstreamTransfer] = []
+    /// When libcurl wants `CURL_SOCKET_TIMEOUT` handled (monotonic ns); nil: no timer.
+    private var timerDeadline: UInt64?
+    /// When the sleeping curl thread will wake by itself; a timer set earlier than this from
+    /// another thread must wake it.
+    private var sleepingUntil: UInt64 = 0
+    private var watched: Set<Int32> = []
 
     /// - Parameter maxConnections: size of the connection cache; keep it at or above the peak
     ///   number of concurrent upstream calls so connections are reused rather than reopened.
     public init(maxConnections: Int = 512) {
         UpstreamClient.globalInit
         multi = curl_multi_init()
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        epollFD = sy_epoll_create()
+        wakeFD = sy_eventfd()
+        precondition(epollFD >= 0 && wakeFD >= 0, "cannot create the upstream client's epoll set: errno \(errno)")
+        sy_epoll_ctl(epollFD, 0, wakeFD, UInt32(SY_EPOLLIN))
+
         _ = sy_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = sy_curl_multi_setopt_socket_callback(multi) { _, socket, what, user, _ in
+            guard let user else { return 0 }  // cleared in deinit
+            Unmanaged<UpstreamClient>.fromOpaque(user).takeUnretainedValue().watch(socket, what)
+            return 0
+        }
+        _ = sy_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        _ = sy_curl_multi_setopt_timer_callback(multi) { _, timeoutMs, user in
+            guard let user else { return 0 }  // cleared in deinit
+            let client = Unmanaged<UpstreamClient>.fromOpaque(user).takeUnretainedValue()
+            client.timerDeadline = timeoutMs < 0 ? nil : monotonicNanos() &+ UInt64(timeoutMs) * 1_000_000
+            return 0
+        }
+        _ = sy_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
     }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
     deinit {
+        // Closing connections calls the socket callback; this object is already going away.
+        _ = sy_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, nil)
+        _ = sy_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, nil)
         for easy in easyPool { curl_easy_cleanup(easy) }
         curl_multi_cleanup(multi)
+        close(epollFD)
+        close(wakeFD)
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
     }
 
     public func start() {
@@ -60,27 +107,48 @@ public final class UpstreamClient: @unchecked Sendable {
     /// Stops the thread; calls still in flight are aborted.
     public func shutdown() {
         stopping.store(true, ordering: .relaxed)
-        curl_multi_wakeup(multi)
+        wake()
         if let thread { pthread_join(thread, nil) }
         thread = nil
     }
 
-    /// Starts a call; events arrive at `delegate` on the client thread.
+    /// Starts a call; events arrive at `delegate` on whichever thread drives libcurl at the time
+    /// (the caller's, or the curl thread): hop to your own before touching your state.
     public func send(_ request: UpstreamRequest, delegate: any UpstreamTransferDelegate) -> UpstreamTransfer {
         let transfer = UpstreamTransfer(request: request, client: self, delegate: delegate)
-        enqueue(.add(transfer))
+        submit(.add(transfer))
         return transfer
     }
 
-    func enqueue(_ command: Command) {
-        commands.withLock { $0.append(command) }
-        curl_multi_wakeup(multi)
+    /// Runs `command` on this thread if the lock is free (the usual case: no wake-up needed),
+    /// else queues it for the curl thread.
+    func submit(_ command: Command) {
+        guard pthread_mutex_trylock(lock) == 0 else {
+            commands.withLock { $0.append(command) }
+            wake()
+            return
+        }
+        apply(command)
+        runDueTimer()
+        collectFinished()
+        flushTouched()
+        // A timer now due before the curl thread wakes by itself (e.g. a connect timeout).
+        let mustWake = timerDeadline.map { $0 < sleepingUntil } ?? false
+        pthread_mutex_unlock(lock)
+        if mustWake { wake() }
     }
 
-    // MARK: The client thread
+    private func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    // MARK: The curl thread
 
     private func run() {
-        var running: Int32 = 0
+        var fds = [Int32](repeating: 0, count: 64)
+        var masks = [UInt32](repeating: 0, count: 64)
+        pthread_mutex_lock(lock)
         while !stopping.load(ordering: .relaxed) {
             let batch = commands.withLock { queue -> [Command] in
                 let taken = queue
@@ -88,13 +156,63 @@ public final class UpstreamClient: @unchecked Sendable {
                 return taken
             }
             for command in batch { apply(command) }
-            curl_multi_perform(multi, &running)
+            runDueTimer()
             collectFinished()
             flushTouched()
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+
+            // Sleep until a socket is ready, the timer is due, or a wake-up (at most 1 s).
+            let now = monotonicNanos()
+            var waitMs = 1000
+            if let deadline = timerDeadline {
+                waitMs = deadline <= now ? 0 : min(1000, Int((deadline - now + 999_999) / 1_000_000))
+            }
+            sleepingUntil = now &+ UInt64(waitMs) * 1_000_000
+            pthread_mutex_unlock(lock)
+            let ready = sy_epoll_wait(epollFD, &fds, &masks, 64, Int32(waitMs))
+            pthread_mutex_lock(lock)
+            sleepingUntil = 0
+            var running: Int32 = 0
+            if ready > 0 {
+                for i in 0..<Int(ready) {
+                    let fd = fds[i]
+                    if fd == wakeFD {
+                        var count: UInt64 = 0
+                        _ = read(wakeFD, &count, 8)
+                        continue
+                    }
+                    var flags: Int32 = 0
+                    if masks[i] & UInt32(SY_EPOLLIN) != 0 { flags |= CURL_CSELECT_IN }
+                    if masks[i] & UInt32(SY_EPOLLOUT) != 0 { flags |= CURL_CSELECT_OUT }
+                    if masks[i] & UInt32(SY_EPOLLERR) != 0 { flags |= CURL_CSELECT_ERR }
+                    curl_multi_socket_action(multi, fd, flags, &running)
+                }
+            }
         }
         for transfer in active.values { remove(transfer) }
         active.removeAll()
+        pthread_mutex_unlock(lock)
+    }
+
+    /// libcurl's timer: `CURL_SOCKET_TIMEOUT` once it is due (starts added transfers, checks
+    /// timeouts). Under `lock`.
+    private func runDueTimer() {
+        guard let deadline = timerDeadline, deadline <= monotonicNanos() else { return }
+        timerDeadline = nil
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, curl_socket_t(CURL_SOCKET_TIMEOUT), 0, &running)
+    }
+
+    /// libcurl's socket callback: which connections to watch, for what. Under `lock`.
+    private func watch(_ socket: curl_socket_t, _ what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            // libcurl may already have closed it; a failed delete is harmless.
+            if watched.remove(socket) != nil { sy_epoll_ctl(epollFD, 2, socket, 0) }
+            return
+        }
+        var mask: UInt32 = 0
+        if what & CURL_POLL_IN != 0 { mask |= UInt32(SY_EPOLLIN) }
+        if what & CURL_POLL_OUT != 0 { mask |= UInt32(SY_EPOLLOUT) }
+        sy_epoll_ctl(epollFD, watched.insert(socket).inserted ? 0 : 1, socket, mask)
     }
 
     private func apply(_ command: Command) {
@@ -244,4 +362,10 @@ public final class UpstreamClient: @unchecked Sendable {
         default: return .failed(text)
         }
     }
+}
+
+@inline(__always) func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

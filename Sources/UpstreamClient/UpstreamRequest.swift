@@ -46,6 +46,7 @@ public enum UpstreamEvent: Sendable {
 }
 
 public protocol UpstreamTransferDelegate: AnyObject, Sendable {
-    /// Called on the upstream client's thread; hop to your own before touching your state.
+    /// Called on whichever thread drives libcurl at the time (the curl thread, or a thread that
+    /// started, resumed or cancelled a transfer): hop to your own before touching your state.
     func upstreamTransfer(_ transfer: UpstreamTransfer, received events: [UpstreamEvent])
 }

@@ -4,10 +4,10 @@ import NIOCore
 import Synchronization
 
 /// One in-flight upstream call. The gateway holds it to pause, resume or cancel; everything else
-/// happens on the client thread.
+/// happens under the upstream client's lock.
 ///
 /// `@unchecked Sendable`: the curl handle, header list, body and pending events are touched only
-/// on the client thread (set up before the transfer is handed over, torn down after removal);
+/// with the client's lock held (set up when the transfer is added, torn down after removal);
 /// the only state other threads touch is the atomic pause flag and the client reference.
 public final class UpstreamTransfer: @unchecked Sendable {
     let request: UpstreamRequest
@@ -23,7 +23,7 @@ public final class UpstreamTransfer: @unchecked Sendable {
     static let inFlightHighWater = 256 * 1024
     static let inFlightLowWater = 64 * 1024
 
-    // Client-thread state.
+    // Under the client's lock.
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
     var bodyStorage: UnsafeMutableRawBufferPointer?
@@ -55,7 +55,7 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     public func resume() {
         guard pauseRequested.exchange(false, ordering: .relaxed) else { return }
-        client?.enqueue(.resume(self))
+        client?.submit(.resume(self))
     }
 
     /// The gateway has taken `count` body bytes off the hands of this transfer.
@@ -63,7 +63,7 @@ public final class UpstreamTransfer: @unchecked Sendable {
         guard count > 0 else { return }
         let after = bytesInFlight.subtract(count, ordering: .relaxed).newValue
         if after <= Self.inFlightLowWater && after + count > Self.inFlightLowWater {
-            client?.enqueue(.resume(self))
+            client?.submit(.resume(self))
         }
     }
 
@@ -73,9 +73,9 @@ public final class UpstreamTransfer: @unchecked Sendable {
     }
 
     /// Abort the call now (the client went away); no further events are delivered.
-    public func cancel() { client?.enqueue(.cancel(self)) }
+    public func cancel() { client?.submit(.cancel(self)) }
 
-    // MARK: Client thread
+    // MARK: Under the client's lock
 
     func flushPending(allocator: ByteBufferAllocator) {
         if let body = pendingBody {

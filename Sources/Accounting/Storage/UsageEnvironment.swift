@@ -129,23 +129,47 @@ final class UsageEnvironment: @unchecked Sendable {
     }
 
     /// The largest mapping of `file` in this process, from `/proc/self/maps`
-    /// (`start-end perms offset dev inode path`).
+    /// (`start-end perms offset dev inode path` per line). Bytes, not Strings: the file has a
+    /// line per mapping, and only the lines ending in `file` are parsed.
     static func mapping(of file: String) -> (base: UnsafeMutableRawPointer, length: Int)? {
-        guard let stream = fopen("/proc/self/maps", "r") else { return nil }
-        defer { fclose(stream) }
+        let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = Glibc.read(fd, &chunk, chunk.count)
+            guard n > 0 else { break }
+            text.append(contentsOf: chunk[0..<n])
+        }
+        let suffix = Array((" " + file).utf8)
         var best: (base: UnsafeMutableRawPointer, length: Int)?
-        var line = [CChar](repeating: 0, count: 4096 + 256)
-        while fgets(&line, Int32(line.count), stream) != nil {
-            let text = String(decoding: line.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 6, fields[5].trimmingSuffix("\n") == file else { continue }
-            let range = fields[0].split(separator: "-")
-            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16),
+        var lineStart = 0
+        while lineStart < text.count {
+            let lineEnd = text[lineStart...].firstIndex(of: 0x0A) ?? text.count
+            defer { lineStart = lineEnd + 1 }
+            guard lineEnd - lineStart > suffix.count, text[(lineEnd - suffix.count)..<lineEnd].elementsEqual(suffix),
+                  let dash = text[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: "-")),
+                  let space = text[dash..<lineEnd].firstIndex(of: 0x20),
+                  let start = hex(text[lineStart..<dash]), let end = hex(text[(dash + 1)..<space]), end > start,
                   let base = UnsafeMutableRawPointer(bitPattern: start) else { continue }
             let length = Int(end - start)
             if length > (best?.length ?? 0) { best = (base, length) }
         }
         return best
+    }
+
+    private static func hex(_ digits: ArraySlice<UInt8>) -> UInt? {
+        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        var value: UInt = 0
+        for c in digits {
+            switch c {
+            case 0x30...0x39: value = value << 4 | UInt(c - 0x30)
+            case 0x61...0x66: value = value << 4 | UInt(c - 0x61 + 10)
+            default: return nil
+            }
+        }
+        return value
     }
 
     // MARK: Transactions
@@ -247,8 +271,4 @@ final class UsageEnvironment: @unchecked Sendable {
         }
         guard rc == MDB_NOTFOUND else { throw .storage(path, action, rc: rc) }
     }
-}
-
-private extension Substring {
-    func trimmingSuffix(_ suffix: String) -> Substring { hasSuffix(suffix) ? dropLast(suffix.count) : self }
 }
