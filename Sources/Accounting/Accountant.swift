@@ -44,7 +44,7 @@ public final class Accountant: Sendable {
         public var writeMap = true
         /// Release the store's pages from this process's memory after it has grown by this
         /// many bytes (checked at each sync), so RSS does not grow with the ledger. 0: never.
-        public var releasePagesEveryBytes = 8 << 20
+        public var releasePagesEveryBytes = 1 << 20
         public var tokenRule: TokenAdmissionRule = .belowLimit
 
         public init() {}

@@ -21,6 +21,13 @@ public struct JSONMemberSpan: Sendable, Equatable {
     public var kind: JSONValueKind
 }
 
+/// Member names to look for, encoded once (a request path scans several bodies per request).
+public struct JSONKeySet: Sendable, ExpressibleByArrayLiteral {
+    let names: [[UInt8]]
+    public init(_ keys: [String]) { names = keys.map { Array($0.utf8) } }
+    public init(arrayLiteral keys: String...) { self.init(keys) }
+}
+
 public struct JSONTopLevelScanner {
     /// Nesting deeper than this is refused rather than risking unbounded work.
     public static let maxDepth = 512
@@ -29,9 +36,13 @@ public struct JSONTopLevelScanner {
     /// Returns the spans of the wanted keys, in the order of `keys` (nil when absent; the last
     /// occurrence wins, as in most parsers).
     public static func scanObject(_ bytes: UnsafeRawBufferPointer, keys: [String]) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
+        try scanObject(bytes, keys: JSONKeySet(keys))
+    }
+
+    public static func scanObject(_ bytes: UnsafeRawBufferPointer, keys: JSONKeySet) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
         var scanner = Cursor(bytes: bytes)
-        var found = [JSONMemberSpan?](repeating: nil, count: keys.count)
-        let wanted = keys.map { Array($0.utf8) }
+        let wanted = keys.names
+        var found = [JSONMemberSpan?](repeating: nil, count: wanted.count)
         scanner.skipWhitespace()
         guard scanner.peek() == UInt8(ascii: "{") else {
             throw scanner.error(scanner.atEnd ? "empty body, expected a JSON object" : "expected a JSON object")

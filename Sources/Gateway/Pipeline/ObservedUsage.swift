@@ -32,11 +32,11 @@ public struct ObservedUsage: Sendable, Equatable {
         reasoningTokens = Self.nestedInteger(usage, spans[3], Self.reasoningKey) ?? 0
     }
 
-    private static let usageKeys = ["prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"]
-    private static let cachedKey = ["cached_tokens"]
-    private static let reasoningKey = ["reasoning_tokens"]
+    private static let usageKeys: JSONKeySet = ["prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"]
+    private static let cachedKey: JSONKeySet = ["cached_tokens"]
+    private static let reasoningKey: JSONKeySet = ["reasoning_tokens"]
 
-    private static func nestedInteger(_ bytes: UnsafeRawBufferPointer, _ span: JSONMemberSpan?, _ key: [String]) -> Int64? {
+    private static func nestedInteger(_ bytes: UnsafeRawBufferPointer, _ span: JSONMemberSpan?, _ key: JSONKeySet) -> Int64? {
         guard let span, span.kind == .object else { return nil }
         let inner = UnsafeRawBufferPointer(rebasing: bytes[span.value])
         guard let found = (try? JSONTopLevelScanner.scanObject(inner, keys: key))?[0] else { return nil }
@@ -58,7 +58,7 @@ struct UsageTap {
     private static let usageObjectMarker = Array(#""usage":{"#.utf8)
     private static let spacedUsageMarker = Array(#""usage": {"#.utf8)
     private static let deltaMarker = Array(#""delta":"#.utf8)
-    private static let chunkKeys = ["usage", "choices"]
+    private static let chunkKeys: JSONKeySet = ["usage", "choices"]
 
     /// Returns false when the event must not reach the client.
     mutating func inspect(event: UnsafeRawBufferPointer) -> Bool {

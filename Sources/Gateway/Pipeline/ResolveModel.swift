@@ -32,11 +32,12 @@ struct ResolveModel {
     let catalog: ModelCatalog
     let secrets: ProviderSecrets
 
+    private static let requestKeys: JSONKeySet = ["model", "messages", "stream", "stream_options", "max_completion_tokens", "max_tokens"]
+
     static func readChatFields(_ body: UnsafeRawBufferPointer) throws(GatewayError) -> ChatRequestFields {
         let spans: [JSONMemberSpan?]
         do {
-            spans = try JSONTopLevelScanner.scanObject(body, keys: ["model", "messages", "stream", "stream_options",
-                                                                    "max_completion_tokens", "max_tokens"])
+            spans = try JSONTopLevelScanner.scanObject(body, keys: Self.requestKeys)
         } catch {
             throw .malformed(error)
         }

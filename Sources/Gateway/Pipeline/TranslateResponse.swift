@@ -49,7 +49,7 @@ struct TranslateResponse {
         }
     }
 
-    private static let responseKeys = ["model", "usage"]
+    private static let responseKeys: JSONKeySet = ["model", "usage"]
 
     /// A provider status outside 2xx. Its own 4xx (a bad parameter) passes through with its
     /// message; a 429 says the provider, not the plan, is limiting; 5xx becomes 502.
