@@ -182,7 +182,7 @@ def main():
                                              match=r"Gateway|JSON|Scanner|Authenticate|KeyStore|SHA256|Translate|Upstream|"
                                                    r"Resolve|Dispatch|Exchange|SSE|Rewriter|curl_multi_perform|flushNow|"
                                                    r"HTTPResponseEncoder.write|HeadersValidator.write|llhttp_execute"))
-        print(f"\ndumps: {run}/callgrind.out.*  (python3 bench/cgprofile.py DUMP REQUESTS [TOP [REGEX]])")
+        print(f"\ndumps: {run}/callgrind-*.out.*  (python3 bench/cgprofile.py DUMP REQUESTS [TOP [REGEX]])")
 
     units = {"startup": "per process", "small": "per request", "large": "per request", "stream": "per stream",
              "small-unmetered": "per request"}
