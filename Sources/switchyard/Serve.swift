@@ -31,6 +31,10 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("shutdown-grace-ms"), help: "Override server.shutdown_grace_ms from the config.")
     var shutdownGraceMs: Int?
 
+    @Option(name: .customLong("usage-sync-ms"),
+            help: "Flush the usage store to disk every N ms: the most a power loss can lose. 0: fsync every commit (slower).")
+    var usageSyncMs: Int = 100
+
     func run() throws {
         var config = try loadEmbeddedConfig()
         applyBaseURLOverrides(&config)
@@ -43,7 +47,10 @@ struct Serve: ParsableCommand {
         let host = String(listen[..<colon])
         prepareJSONForThreads()
         let keys = try KeyStore(directory: data.data)
-        let accountant = try Accountant(directory: data.data + "/usage")
+        guard usageSyncMs >= 0 else { throw ValidationError("--usage-sync-ms must be 0 or more (0: fsync every commit)") }
+        var accounting = Accountant.Options()
+        accounting.syncIntervalMillis = usageSyncMs
+        let accountant = try Accountant(directory: data.data + "/usage", options: accounting)
         let secrets = ProviderSecrets(config: config)
         for (provider, variable) in secrets.missing {
             log("provider '\(provider)': environment variable \(variable) is not set; its models will answer 502")

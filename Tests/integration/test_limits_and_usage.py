@@ -153,3 +153,23 @@ def test_kill_9_under_load_loses_no_acknowledged_request(mock, tmp_path):
     rows = usage_rows(gw, "--by", "key")
     recorded_ok = sum(r["requests"] - r["client_disconnects"] - r["rejected"] - r["upstream_errors"] for r in rows)
     assert recorded_ok >= acknowledged
+
+
+def test_usage_sync_setting(mock, tmp_path):
+    """`--usage-sync-ms` bounds what a power loss can lose; 0 commits synchronously. Every
+    acknowledged request is in the ledger either way; a bad value is refused with a message."""
+    bad = subprocess.run([os.path.join(BIN, "switchyard"), "serve", "--usage-sync-ms", "-5", "--data", str(tmp_path)],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0 and "--usage-sync-ms" in bad.stderr
+    gw = Gateway(mock, str(tmp_path), extra_args=("--usage-sync-ms", "0"))
+    try:
+        k = gw.create_key("test", "sync")
+        for _ in range(5):
+            assert request(gw.port, "POST", CHAT, chat(), headers=auth(k))[0] == 200
+        gw.proc.send_signal(signal.SIGKILL)
+        gw.proc.wait()
+        rows = usage_rows(gw, "--by", "key")
+        assert sum(r["requests"] for r in rows) == 5
+    finally:
+        if gw.proc.poll() is None:
+            gw.stop()
