@@ -86,7 +86,9 @@ def mock():
 @pytest.fixture(scope="session")
 def gateway(mock):
     with tempfile.TemporaryDirectory() as data:
-        gw = Gateway(mock, data)
+        # Several event loops (the default on 2 cores is one): transfers are then started from
+        # several threads at once, which exercises the upstream client's lock and its queue.
+        gw = Gateway(mock, data, extra_args=("--threads", "3"))
         yield gw
         gw.stop()
 
