@@ -95,6 +95,18 @@ import Testing
         #expect(closed?.description.contains("closed") == true)
     }
 
+    /// The reason texts (shared with the key store through LMDBSupport, the hints are the usage
+    /// store's own): LMDB's words for LMDB codes and errno values alike, plus a hint.
+    @Test func storageFailureWording() {
+        #expect(AccountingError.storage("/d/usage", "admit request", rc: -30792).description
+                == "usage store at /d/usage: admit request: MDB_MAP_FULL: Environment mapsize limit reached "
+                + "(the usage store is full; raise its map size)")
+        #expect(AccountingError.storage("/d/usage", "admit request", rc: -30792).isFull)
+        #expect(AccountingError.cannotOpen("/d/usage", rc: EACCES).description
+                == "cannot open usage store at /d/usage: Permission denied")
+        #expect(AccountingError.closed("/d/usage").description == "usage store at /d/usage is closed")
+    }
+
     /// The ledger is read through LMDB's map; without releasing its pages, every page ever
     /// written would stay in this process's RSS (~200 B per request).
     @Test func ledgerPagesAreReleasedFromMemoryAsTheStoreGrows() throws {
