@@ -3,6 +3,24 @@ import Testing
 @testable import Accounting
 
 @Suite struct Ledger {
+    /// The one credits formatter: `GET /v1/usage` and `switchyard usage` (6 decimals), prices in
+    /// `switchyard routes` (at least 2).
+    @Test func creditsText() {
+        #expect(Accounting.creditsText(micros: 0) == "0.000000")
+        #expect(Accounting.creditsText(micros: 7250) == "0.007250")
+        #expect(Accounting.creditsText(micros: 1_234_567) == "1.234567")
+        #expect(Accounting.creditsText(micros: 10_000_000) == "10.000000")
+        #expect(Accounting.creditsText(micros: Int64.max) == "9223372036854.775807")
+        #expect(Accounting.creditsText(micros: -5) == "-0.000005")
+        #expect(Accounting.creditsText(micros: Int64.min) == "-9223372036854.775808")
+        #expect(Accounting.creditsText(micros: 2_500_000, minimumFractionDigits: 2) == "2.50")
+        #expect(Accounting.creditsText(micros: 10_000_000, minimumFractionDigits: 2) == "10.00")
+        #expect(Accounting.creditsText(micros: 0, minimumFractionDigits: 2) == "0.00")
+        #expect(Accounting.creditsText(micros: 1_250_000, minimumFractionDigits: 2) == "1.25")
+        #expect(Accounting.creditsText(micros: 150_000, minimumFractionDigits: 2) == "0.15")
+        #expect(Accounting.creditsText(micros: 125, minimumFractionDigits: 2) == "0.000125")
+    }
+
     @Test func creditsArithmeticIsExact() {
         // $2.50 / $1.25 / $10.00 per million, in millionths of a credit.
         let price = TokenPrices(inputMicros: 2_500_000, cachedInputMicros: 1_250_000, outputMicros: 10_000_000)
