@@ -51,8 +51,10 @@ let package = Package(
 
         // Runtime layers, in request order.
         .target(name: "SwitchyardJSON", dependencies: ["CJansson"], path: "Sources/SwitchyardJSON", swiftSettings: strict),
-        .target(name: "KeyStore", dependencies: ["CLMDB", "SHA256"], path: "Sources/KeyStore", swiftSettings: strict),
-        .target(name: "Accounting", dependencies: ["CLMDB"], path: "Sources/Accounting", exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "LMDBSupport", dependencies: ["CLMDB"], path: "Sources/LMDBSupport", swiftSettings: strict),
+        .target(name: "KeyStore", dependencies: ["CLMDB", "LMDBSupport", "SHA256"], path: "Sources/KeyStore", swiftSettings: strict),
+        .target(name: "Accounting", dependencies: ["CLMDB", "LMDBSupport"], path: "Sources/Accounting", exclude: ["README.md"],
+                swiftSettings: strict),
         .target(name: "UpstreamClient",
                 dependencies: ["CCurl", "CSwitchyardShims", .product(name: "NIOCore", package: "swift-nio")],
                 path: "Sources/UpstreamClient", swiftSettings: strict),

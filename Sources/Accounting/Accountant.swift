@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import LMDBSupport
 import Synchronization
 
 /// Limits, reservations and the usage ledger of one data folder: the gateway's accounting.
@@ -24,8 +25,8 @@ import Synchronization
 /// charging them* — the request got no complete response (a crash mid-response is not a
 /// completed request); its tokens are lost to accounting, as its record is.
 ///
-/// Plain `Sendable`: immutable stored properties; the environment and the worker carry their own
-/// justified `@unchecked`.
+/// Plain `Sendable`: immutable stored properties; the environment, the page releaser and the
+/// worker carry their own justified `@unchecked`.
 public final class Accountant: Sendable {
     public struct Options: Sendable {
         /// Group-commit period: how much a power loss may lose. 0: fsync every commit.
@@ -57,6 +58,7 @@ public final class Accountant: Sendable {
     public let clock: any WallClock
     public let options: Options
     let environment: UsageEnvironment
+    private let pages: ResidentPages
     let owner: ProcessIdentity
     private let worker: PeriodicWorker?
 
@@ -77,6 +79,8 @@ public final class Accountant: Sendable {
                                        synchronous: options.syncIntervalMillis == 0, writeMap: options.writeMap,
                                        databaseNames: Layout.names)
         environment = env
+        let pages = ResidentPages(of: env)
+        self.pages = pages
         _ = try Self.sweep(env)
 
         let syncEvery = options.syncIntervalMillis
@@ -90,7 +94,7 @@ public final class Accountant: Sendable {
         let releaseEvery = options.releasePagesEveryBytes
         worker = PeriodicWorker(intervalMillis: period) {
             if syncEvery > 0 { try? env.sync() }
-            if releaseEvery > 0 { env.releaseResidentPages(growth: releaseEvery) }
+            if releaseEvery > 0 { pages.release(env, growth: releaseEvery) }
             if sweepTicks > 0, counter.next() % sweepTicks == 0 { _ = try? Self.sweep(env) }
         }
     }
@@ -105,7 +109,7 @@ public final class Accountant: Sendable {
 
     /// Releases the store's pages from this process's memory if it has grown by `growth` bytes
     /// since the last release (done at every sync with `Options.releasePagesEveryBytes`).
-    func releaseResidentPages(growth: Int) { environment.releaseResidentPages(growth: growth) }
+    func releaseResidentPages(growth: Int) { pages.release(environment, growth: growth) }
 
     /// Flushes every commit so far to disk now (also done every `syncIntervalMillis`).
     public func sync() throws(AccountingError) { try environment.sync() }

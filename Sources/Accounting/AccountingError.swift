@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import LMDBSupport
 
 /// Failures of the usage store, worded for the operator: what failed, where, and why.
 ///
@@ -66,14 +67,22 @@ public struct AccountingError: Error, CustomStringConvertible, Sendable {
 
     static func closed(_ path: String) -> AccountingError { AccountingError(.closed(path: path)) }
 
-    /// `mdb_strerror` covers LMDB's negative codes and errno values alike.
-    private static func reason(_ rc: Int32) -> String {
-        let text = String(cString: mdb_strerror(rc))
-        switch rc {
-        case MDB_MAP_FULL: return text + " (the usage store is full; raise its map size)"
-        case MDB_READERS_FULL: return text + " (too many concurrent readers)"
-        case MDB_MAP_RESIZED: return text + " (another process grew the store with a larger map size; restart this process)"
-        default: return text
-        }
-    }
+    /// Hints for the LMDB codes an operator can act on.
+    private static let hints: [Int32: String] = [
+        MDB_MAP_FULL: "the usage store is full; raise its map size",
+        MDB_READERS_FULL: "too many concurrent readers",
+        MDB_MAP_RESIZED: "another process grew the store with a larger map size; restart this process",
+    ]
+
+    /// `mdb_strerror`'s words for LMDB's negative codes and errno values alike, with a hint where
+    /// one helps.
+    private static func reason(_ rc: Int32) -> String { LMDBReason.text(rc, hints: hints) }
+}
+
+/// How `LMDBEnvironment` words the usage store's failures (internal, so `AccountingError`'s
+/// constructors stay out of the public API).
+enum UsageErrors: LMDBErrorFactory {
+    static func cannotOpen(_ path: String, rc: Int32) -> AccountingError { .cannotOpen(path, rc: rc) }
+    static func storage(_ path: String, _ action: String, rc: Int32) -> AccountingError { .storage(path, action, rc: rc) }
+    static func closed(_ path: String) -> AccountingError { .closed(path) }
 }

@@ -57,3 +57,15 @@ public func credits(price: TokenPrices, usage: TokenUsage) -> Int64 {
     let quotient = divisor.dividingFullWidth((high, low)).quotient
     return quotient > UInt64(Int64.max) ? Int64.max : Int64(quotient)
 }
+
+/// Millionths of a credit as exact decimal text, for reports: `1234567` → `"1.234567"`. Trailing
+/// zeros of the fraction are dropped down to `minimumFractionDigits` (1...6): the default 6 keeps
+/// them all (`"0.500000"`, the usage reports), 2 reads like a price (`"2.50"`, `"0.000125"`).
+/// Negative amounts (none are produced: credits and prices are never negative) get a `-` sign.
+public func creditsText(micros: Int64, minimumFractionDigits: Int = 6) -> String {
+    let magnitude = micros.magnitude  // not abs(): Int64.min has no positive counterpart
+    var fraction = String(magnitude % 1_000_000)
+    fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+    while fraction.count > minimumFractionDigits, fraction.hasSuffix("0") { fraction.removeLast() }
+    return (micros < 0 ? "-" : "") + String(magnitude / 1_000_000) + "." + fraction
+}

@@ -1,5 +1,6 @@
 import CLMDB
 import Glibc
+import LMDBSupport
 import SHA256
 
 /// The gateway's API keys, kept in LMDB as SHA-256 hashes of their secrets.
@@ -19,12 +20,14 @@ import SHA256
 /// server's next request. Never use one instance across `fork()`; one process should open a
 /// folder once (LMDB forbids two environments on the same files in one process).
 ///
-/// Plain (checked) `Sendable`: the stored properties are immutable, and the only one holding
-/// C pointers, `LMDBEnvironment`, carries the `@unchecked` and its justification.
+/// Plain (checked) `Sendable`: the stored properties are immutable, and the types holding C
+/// pointers, `LMDBEnvironment` and `ReadTxn`, carry the `@unchecked` and its justification.
 public final class KeyStore: Sendable {
     /// The data folder this store was opened in (the environment lives in its `keys/`).
     public let directory: String
-    let environment: LMDBEnvironment
+    /// Writes go through `environment.write`; reads through `readers.read`, in pooled transactions.
+    let environment: KeyEnvironment
+    let readers: ReaderPool
 
     /// Longest input `lookup` hashes: a prefix (≤ 64) + 43 digits fits well inside; longer
     /// header values are refused without hashing them.
@@ -36,7 +39,7 @@ public final class KeyStore: Sendable {
     /// Plenty for keys (a record is under 100 bytes); the file grows only as used.
     static let mapSize = 1 << 30
     /// Reader slots in the lock file, shared by all processes: each server keeps up to
-    /// `LMDBEnvironment.maxIdleReaders` of them, the CLI one.
+    /// `ReaderPool.maxIdleReaders` of them, the CLI one.
     static let maxReaders: UInt32 = 512
 
     static let environmentFolder = "keys"
@@ -53,8 +56,14 @@ public final class KeyStore: Sendable {
         let path = directory.hasSuffix("/") ? directory + Self.environmentFolder
                                             : directory + "/" + Self.environmentFolder
         try Self.makeFolders(path)
-        environment = try LMDBEnvironment(path: path, mapSize: Self.mapSize, maxReaders: Self.maxReaders,
-                                          databaseNames: [Self.keyByHashName, Self.hashByIDName])
+        let readers = ReaderPool()
+        self.readers = readers
+        // MDB_NOTLS (always set by LMDBEnvironment): the server looks keys up from many threads
+        // and read transactions are pooled across them. No MDB_NOSYNC/MDB_WRITEMAP: key writes
+        // are rare and must survive a crash. The pooled transactions are aborted at close.
+        environment = try KeyEnvironment(path: path, mapSize: Self.mapSize, maxReaders: Self.maxReaders, flags: 0,
+                                         databaseNames: [Self.keyByHashName, Self.hashByIDName],
+                                         beforeClose: { _ in readers.drain() })
     }
 
     /// Closes the environment (after calls in progress on other threads finish); later calls
@@ -138,13 +147,14 @@ public final class KeyStore: Sendable {
     public func list() throws(KeyStoreError) -> [KeyRecord] {
         let env = environment
         let action = "cannot list keys"
-        var records: [KeyRecord] = try env.read(action) { txn throws(KeyStoreError) in
+        var records: [KeyRecord] = try readers.read(env, action) { txn throws(KeyStoreError) in
             var records: [KeyRecord] = []
-            try env.forEachValue(txn, keyByHash, action) { bytes throws(KeyStoreError) in
+            try env.scan(txn, keyByHash, from: [], action) { _, bytes throws(KeyStoreError) in
                 guard let record = RecordCoding.decode(bytes) else {
                     throw .corruptRecord(env.path, "a record in \(Self.keyByHashName)")
                 }
                 records.append(record)
+                return true
             }
             return records
         }
@@ -185,7 +195,7 @@ public final class KeyStore: Sendable {
         guard !secretBytes.isEmpty, secretBytes.count <= Self.maxSecretLength else { return nil }
         let hash = SHA256.hash(secretBytes)
         let env = environment
-        return try env.read("cannot look up a key") { txn throws(KeyStoreError) in
+        return try readers.read(env, "cannot look up a key") { txn throws(KeyStoreError) in
             guard let bytes = try env.get(txn, keyByHash, hash, "cannot look up a key") else { return nil }
             guard let record = RecordCoding.decode(bytes) else {
                 throw .corruptRecord(env.path, "a record in \(Self.keyByHashName)")

@@ -1,5 +1,5 @@
 import CLMDB
-import Glibc
+import LMDBSupport
 
 /// Everything that can go wrong in the key store, worded for the person running the gateway or the
 /// CLI: what failed, where, and the system's reason.
@@ -63,7 +63,7 @@ public struct KeyStoreError: Error, CustomStringConvertible, Sendable {
     // MARK: Constructors used inside the module
 
     static func cannotCreateFolder(_ path: String, errno err: Int32) -> KeyStoreError {
-        KeyStoreError(.cannotCreateFolder(path: path, reason: systemReason(err)))
+        KeyStoreError(.cannotCreateFolder(path: path, reason: LMDBReason.system(err)))
     }
 
     static func cannotOpen(_ path: String, rc: Int32) -> KeyStoreError {
@@ -86,30 +86,29 @@ public struct KeyStoreError: Error, CustomStringConvertible, Sendable {
 
     // MARK: Reasons
 
-    /// `mdb_strerror` covers both LMDB's own (negative) codes and errno values; errno texts are
-    /// lower-cased to read as the tail of a sentence ("…: permission denied"). The LMDB codes an
-    /// operator can act on get a hint.
-    private static func lmdbReason(_ rc: Int32) -> String {
-        guard rc < 0 else { return systemReason(rc) }
-        let text = String(cString: mdb_strerror(rc))
-        switch rc {
-        case MDB_MAP_FULL:
-            return text + " (the key store is full; raise its map size)"
-        case MDB_READERS_FULL:
-            return text + " (too many concurrent readers; restart processes that died holding slots)"
-        case MDB_VERSION_MISMATCH, MDB_INVALID:
-            return text + " (the files were not written by this LMDB version, or are not a key store)"
-        case MDB_MAP_RESIZED:
-            return text + " (another process grew the store; restart this process)"
-        default:
-            return text
-        }
-    }
+    /// Hints for the LMDB codes an operator can act on.
+    private static let hints: [Int32: String] = [
+        MDB_MAP_FULL: "the key store is full; raise its map size",
+        MDB_READERS_FULL: "too many concurrent readers; restart processes that died holding slots",
+        MDB_VERSION_MISMATCH: "the files were not written by this LMDB version, or are not a key store",
+        MDB_INVALID: "the files were not written by this LMDB version, or are not a key store",
+        MDB_MAP_RESIZED: "another process grew the store; restart this process",
+    ]
 
-    private static func systemReason(_ err: Int32) -> String {
-        let text = String(cString: strerror(err))
-        guard let first = text.first, first.isUppercase,
-              text.dropFirst().first.map({ !$0.isUppercase }) ?? true else { return text }
-        return first.lowercased() + text.dropFirst()
+    /// LMDB's own (negative) codes in `mdb_strerror`'s words, with a hint where one helps; errno
+    /// values lower-cased to read as the tail of a sentence ("…: permission denied").
+    private static func lmdbReason(_ rc: Int32) -> String {
+        rc < 0 ? LMDBReason.text(rc, hints: hints) : LMDBReason.system(rc)
     }
 }
+
+/// How `LMDBEnvironment` words the key store's failures (internal, so `KeyStoreError`'s
+/// constructors stay out of the public API).
+enum KeyStoreErrors: LMDBErrorFactory {
+    static func cannotOpen(_ path: String, rc: Int32) -> KeyStoreError { .cannotOpen(path, rc: rc) }
+    static func storage(_ path: String, _ action: String, rc: Int32) -> KeyStoreError { .storage(path, action, rc: rc) }
+    static func closed(_ path: String) -> KeyStoreError { .closed(path) }
+}
+
+/// The key store's environment: its failures are `KeyStoreError`s.
+typealias KeyEnvironment = LMDBEnvironment<KeyStoreErrors>

@@ -1,3 +1,4 @@
+import Accounting
 import ArgumentParser
 import RouteConfig
 
@@ -23,7 +24,7 @@ struct Routes: ParsableCommand {
         print("\nMODELS")
         for m in c.models {
             let provider = c.providers[m.provider].id
-            let price = "in \(Self.credits(m.price.inputMicros)) / cached \(Self.credits(m.price.cachedInputMicros)) / out \(Self.credits(m.price.outputMicros))"
+            let price = "in \(Self.price(m.price.inputMicros)) / cached \(Self.price(m.price.cachedInputMicros)) / out \(Self.price(m.price.outputMicros))"
             var line = "  \(m.id.padding(28)) \(provider.padding(12)) → \(m.upstreamID.padding(34)) \(price)"
             if !m.aliases.isEmpty { line += "  aliases: \(m.aliases.joined(separator: ", "))" }
             if !m.active { line += "  (inactive)" }
@@ -37,14 +38,8 @@ struct Routes: ParsableCommand {
         }
     }
 
-    /// Millionths of a credit → decimal text.
-    static func credits(_ micros: Int64) -> String {
-        let whole = micros / 1_000_000
-        var frac = String(micros % 1_000_000)
-        frac = String(repeating: "0", count: 6 - frac.count) + frac
-        while frac.count > 2 && frac.hasSuffix("0") { frac.removeLast() }
-        return "\(whole).\(frac)"
-    }
+    /// Credits per million tokens as a price reads: at least 2 decimals ("2.50", "0.000125").
+    static func price(_ micros: Int64) -> String { creditsText(micros: micros, minimumFractionDigits: 2) }
 }
 
 extension String {

@@ -32,18 +32,13 @@ struct Usage: ParsableCommand {
                 o.set("requests", Int(t.requests)); o.set("prompt_tokens", Int(t.promptTokens))
                 o.set("completion_tokens", Int(t.completionTokens)); o.set("cached_prompt_tokens", Int(t.cachedPromptTokens))
                 o.set("reasoning_tokens", Int(t.reasoningTokens)); o.set("total_tokens", Int(t.totalTokens))
-                o.set("credits", Self.credits(t.creditsMicros)); o.set("rejected", Int(t.rejectedRequests))
+                o.set("credits", creditsText(micros: t.creditsMicros)); o.set("rejected", Int(t.rejectedRequests))
                 o.set("upstream_errors", Int(t.upstreamErrors)); o.set("client_disconnects", Int(t.clientDisconnects))
                 o.set("estimated", Int(t.estimatedRequests))
                 print(String(decoding: o.serialized(), as: UTF8.self))
             } else {
-                print("\(row.group.padding(28)) \(String(t.requests).padding(9)) \(String(t.promptTokens).padding(14)) \(String(t.completionTokens).padding(18)) \(String(t.cachedPromptTokens).padding(7)) \(Self.credits(t.creditsMicros).padding(14)) \(String(t.rejectedRequests).padding(9)) \(String(t.clientDisconnects).padding(12)) \(t.estimatedRequests)")
+                print("\(row.group.padding(28)) \(String(t.requests).padding(9)) \(String(t.promptTokens).padding(14)) \(String(t.completionTokens).padding(18)) \(String(t.cachedPromptTokens).padding(7)) \(creditsText(micros: t.creditsMicros).padding(14)) \(String(t.rejectedRequests).padding(9)) \(String(t.clientDisconnects).padding(12)) \(t.estimatedRequests)")
             }
         }
-    }
-
-    static func credits(_ micros: Int64) -> String {
-        let frac = String(micros % 1_000_000)
-        return "\(micros / 1_000_000).\(String(repeating: "0", count: 6 - frac.count))\(frac)"
     }
 }

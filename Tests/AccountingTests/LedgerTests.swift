@@ -3,6 +3,24 @@ import Testing
 @testable import Accounting
 
 @Suite struct Ledger {
+    /// The one credits formatter: `GET /v1/usage` and `switchyard usage` (6 decimals), prices in
+    /// `switchyard routes` (at least 2).
+    @Test func creditsText() {
+        #expect(Accounting.creditsText(micros: 0) == "0.000000")
+        #expect(Accounting.creditsText(micros: 7250) == "0.007250")
+        #expect(Accounting.creditsText(micros: 1_234_567) == "1.234567")
+        #expect(Accounting.creditsText(micros: 10_000_000) == "10.000000")
+        #expect(Accounting.creditsText(micros: Int64.max) == "9223372036854.775807")
+        #expect(Accounting.creditsText(micros: -5) == "-0.000005")
+        #expect(Accounting.creditsText(micros: Int64.min) == "-9223372036854.775808")
+        #expect(Accounting.creditsText(micros: 2_500_000, minimumFractionDigits: 2) == "2.50")
+        #expect(Accounting.creditsText(micros: 10_000_000, minimumFractionDigits: 2) == "10.00")
+        #expect(Accounting.creditsText(micros: 0, minimumFractionDigits: 2) == "0.00")
+        #expect(Accounting.creditsText(micros: 1_250_000, minimumFractionDigits: 2) == "1.25")
+        #expect(Accounting.creditsText(micros: 150_000, minimumFractionDigits: 2) == "0.15")
+        #expect(Accounting.creditsText(micros: 125, minimumFractionDigits: 2) == "0.000125")
+    }
+
     @Test func creditsArithmeticIsExact() {
         // $2.50 / $1.25 / $10.00 per million, in millionths of a credit.
         let price = TokenPrices(inputMicros: 2_500_000, cachedInputMicros: 1_250_000, outputMicros: 10_000_000)
@@ -93,6 +111,18 @@ import Testing
         acc.close()
         let closed = #expect(throws: AccountingError.self) { try acc.records() }
         #expect(closed?.description.contains("closed") == true)
+    }
+
+    /// The reason texts (shared with the key store through LMDBSupport, the hints are the usage
+    /// store's own): LMDB's words for LMDB codes and errno values alike, plus a hint.
+    @Test func storageFailureWording() {
+        #expect(AccountingError.storage("/d/usage", "admit request", rc: -30792).description
+                == "usage store at /d/usage: admit request: MDB_MAP_FULL: Environment mapsize limit reached "
+                + "(the usage store is full; raise its map size)")
+        #expect(AccountingError.storage("/d/usage", "admit request", rc: -30792).isFull)
+        #expect(AccountingError.cannotOpen("/d/usage", rc: EACCES).description
+                == "cannot open usage store at /d/usage: Permission denied")
+        #expect(AccountingError.closed("/d/usage").description == "usage store at /d/usage is closed")
     }
 
     /// The ledger is read through LMDB's map; without releasing its pages, every page ever

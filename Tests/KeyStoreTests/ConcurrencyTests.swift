@@ -22,7 +22,7 @@ import Testing
         }
         #expect(hits.load(ordering: .relaxed) == 10_000)
         #expect(misses.load(ordering: .relaxed) == 0)
-        #expect(store.environment.idleReaderCount <= LMDBEnvironment.maxIdleReaders)
+        #expect(store.readers.idleCount <= ReaderPool.maxIdleReaders)
     }
 
     /// Writers (create, revoke) on some threads while others look up: nothing lost, no crash.
@@ -106,13 +106,13 @@ import Testing
         measure("  SHA-256 of the secret") { SHA256.hash(secrets[$0 % secrets.count].utf8).count == 32 }
         measure("  read txn + get + decode (hash given)") { i in
             let env = store.environment
-            let found = try? env.read("bench") { txn throws(KeyStoreError) in
+            let found = try? store.readers.read(env, "bench") { txn throws(KeyStoreError) in
                 try env.get(txn, env.databases[0], hashes[i % hashes.count], "bench").flatMap(RecordCoding.decode)
             }
             return found != nil
         }
         measure("  read txn (renew + reset) only") { _ in
-            (try? store.environment.read("bench") { _ throws(KeyStoreError) in true }) == true
+            (try? store.readers.read(store.environment, "bench") { _ throws(KeyStoreError) in true }) == true
         }
         measure("  decode only") { _ in encoded.withUnsafeBytes { RecordCoding.decode($0) } != nil }
     }

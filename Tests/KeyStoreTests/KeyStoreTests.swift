@@ -211,4 +211,17 @@ import Testing
         let error = #expect(throws: KeyStoreError.self) { _ = try KeyStore(directory: locked) }
         #expect(error?.description == "cannot create key store folder \(locked)/keys: permission denied")
     }
+    /// The reason texts (shared with the usage store through LMDBSupport, the hints are the key
+    /// store's own): LMDB codes in LMDB's words plus a hint, errno values lower-cased.
+    @Test func storageFailureWording() {
+        #expect(KeyStoreError.storage("/d/keys", "cannot save the new key", rc: -30792).description
+                == "key store at /d/keys: cannot save the new key: MDB_MAP_FULL: Environment mapsize limit reached "
+                + "(the key store is full; raise its map size)")
+        #expect(KeyStoreError.storage("/d/keys", "cannot list keys", rc: -30783).lmdbCode == -30783)
+        #expect(KeyStoreError.storage("/d/keys", "cannot list keys", rc: -30783).description
+                == "key store at /d/keys: cannot list keys: MDB_BAD_RSLOT: Invalid reuse of reader locktable slot")
+        #expect(KeyStoreError.cannotOpen("/d/keys", rc: EACCES).description
+                == "cannot open key store at /d/keys: permission denied")
+        #expect(KeyStoreError.closed("/d/keys").description == "key store at /d/keys is closed")
+    }
 }

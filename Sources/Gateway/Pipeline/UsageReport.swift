@@ -18,7 +18,7 @@ struct UsageReport {
         today.set("completion_tokens", Int(snapshot.today.completionTokens))
         today.set("cached_prompt_tokens", Int(snapshot.today.cachedPromptTokens))
         today.set("total_tokens", Int(snapshot.today.totalTokens))
-        today.set("credits", creditsText(snapshot.today.creditsMicros))
+        today.set("credits", creditsText(micros: snapshot.today.creditsMicros))
         today.set("rejected_requests", Int(snapshot.today.rejectedRequests))
         today.set("client_disconnects", Int(snapshot.today.clientDisconnects))
         let tokens = JSONDocument.object()
@@ -41,12 +41,4 @@ struct UsageReport {
         root.set("requests", requests)
         return (root.serialized(), OpenAIRateLimitHeaders.make(requests: snapshot.requests, tokens: snapshot.tokens))
     }
-}
-
-/// Millionths of a credit as exact decimal text.
-func creditsText(_ micros: Int64) -> String {
-    let sign = micros < 0 ? "-" : ""
-    let m = abs(micros)
-    let frac = String(m % 1_000_000)
-    return "\(sign)\(m / 1_000_000).\(String(repeating: "0", count: 6 - frac.count))\(frac)"
 }
