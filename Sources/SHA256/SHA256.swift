@@ -10,7 +10,7 @@ public struct SHA256: Sendable {
     public init() { buffer.reserveCapacity(64) }
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        let handled = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
         if handled == nil { update(Array(bytes)) }
     }
 

@@ -45,7 +45,7 @@ do {
     for message in ProviderBaseURLOverrides.apply(to: &config) { log(message) }
     prepareJSONForThreads()
     let keys = try KeyStore(directory: data)
-    let accountant = try Accountant(directory: data + "/usage")
+    let accountant = try Accountant(directory: data)
     let upstream = UpstreamClient()
     upstream.start()
     let services = GatewayServices(config: config, keys: keys, accountant: accountant, secrets: ProviderSecrets(config: config),

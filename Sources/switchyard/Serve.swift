@@ -50,7 +50,7 @@ struct Serve: ParsableCommand {
         guard usageSyncMs >= 0 else { throw ValidationError("--usage-sync-ms must be 0 or more (0: fsync every commit)") }
         var accounting = Accountant.Options()
         accounting.syncIntervalMillis = usageSyncMs
-        let accountant = try Accountant(directory: data.data + "/usage", options: accounting)
+        let accountant = try Accountant(directory: data.data, options: accounting)
         let secrets = ProviderSecrets(config: config)
         for (provider, variable) in secrets.missing {
             log("provider '\(provider)': environment variable \(variable) is not set; its models will answer 502")

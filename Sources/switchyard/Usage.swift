@@ -18,7 +18,7 @@ struct Usage: ParsableCommand {
             guard let parsed = UTCDay(since) else { throw ValidationError("--since must be a date like 2026-11-23") }
             day = parsed
         }
-        let accountant = try Accountant(directory: data.data + "/usage")
+        let accountant = try Accountant(directory: data.data)
         defer { accountant.close() }
         let rows = try accountant.totals(by: grouping, keyID: key, since: day)
         if !json {

@@ -23,7 +23,6 @@ public final class GatewayServer: Sendable {
         self.services = services
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
-        let settings = services.settings
         var limits = NIOHTTPDecoderLimitConfiguration()
         // Header limits: generous for coding agents' custom headers, bounded against abuse.
         limits.maxHeaderFieldSize = 32 * 1024
