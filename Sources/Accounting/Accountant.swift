@@ -43,9 +43,9 @@ public final class Accountant: Sendable {
         /// up stops the process (`SIGBUS`) instead of failing the commit. Every process sharing
         /// the folder should use the same value.
         public var writeMap = true
-        /// Release the store's pages from this process's memory after it has grown by this
-        /// many bytes (checked at each sync), so RSS does not grow with the ledger. 0: never.
-        public var releasePagesEveryBytes = 1 << 20
+        /// Release the store's pages from this process's memory at each sync when anything was
+        /// written since the last one, so RSS does not grow with the ledger.
+        public var releasePages = true
         public var tokenRule: TokenAdmissionRule = .belowLimit
 
         public init() {}
@@ -91,10 +91,10 @@ public final class Accountant: Sendable {
         let period = syncEvery > 0 ? syncEvery : sweepEvery
         let sweepTicks = sweepEvery == 0 ? 0 : max(1, sweepEvery / period)
         let counter = TickCounter()
-        let releaseEvery = options.releasePagesEveryBytes
+        let releasePages = options.releasePages
         worker = PeriodicWorker(intervalMillis: period) {
             if syncEvery > 0 { try? env.sync() }
-            if releaseEvery > 0 { pages.release(env, growth: releaseEvery) }
+            if releasePages { pages.release(env) }
             if sweepTicks > 0, counter.next() % sweepTicks == 0 { _ = try? Self.sweep(env) }
         }
     }
@@ -108,8 +108,9 @@ public final class Accountant: Sendable {
     deinit { close() }
 
     /// Releases the store's pages from this process's memory if it has grown by `growth` bytes
-    /// since the last release (done at every sync with `Options.releasePagesEveryBytes`).
-    func releaseResidentPages(growth: Int) { pages.release(environment, growth: growth) }
+    /// if anything was committed since the last release (done at every sync with
+    /// `Options.releasePages`).
+    func releaseResidentPages() { pages.release(environment) }
 
     /// Flushes every commit so far to disk now (also done every `syncIntervalMillis`).
     public func sync() throws(AccountingError) { try environment.sync() }

@@ -127,10 +127,10 @@ import Testing
 
     /// The ledger is read through LMDB's map; without releasing its pages, every page ever
     /// written would stay in this process's RSS (~200 B per request).
-    @Test func ledgerPagesAreReleasedFromMemoryAsTheStoreGrows() throws {
+    @Test func ledgerPagesAreReleasedFromMemoryAfterWrites() throws {
         let folder = try TempFolder(); defer { folder.remove() }
         var options = testOptions()
-        options.releasePagesEveryBytes = 0  // released only when this test says so
+        options.releasePages = false  // released only when this test says so
         let acc = try Accountant(directory: folder.path, clock: ManualClock(millis: utc(2025, 6, 3)), options: options)
         let file = folder.path + "/usage/data.mdb"
         for i in 0..<20_000 {
@@ -138,16 +138,21 @@ import Testing
         }
         let before = residentKiB(of: file)
         #expect(before > 2_000, "20,000 records should keep megabytes of the map resident, found \(before) KiB")
-        acc.releaseResidentPages(growth: 1 << 20)
+        acc.releaseResidentPages()
         let after = residentKiB(of: file)
         #expect(after < before / 4, "resident \(before) KiB before the release, \(after) KiB after")
         // Nothing is lost: the pages come back from the file when read.
         #expect(try acc.records().count == 20_000)
-        // Released again only after another `growth` bytes.
+        // Reads alone do not trigger another release (nothing new to drop)...
         _ = try acc.records()
         let reread = residentKiB(of: file)
-        acc.releaseResidentPages(growth: 1 << 20)
+        #expect(reread > after)
+        acc.releaseResidentPages()
         #expect(residentKiB(of: file) == reread)
+        // ...a commit does.
+        try acc.append(record(utc(2025, 6, 3, 12), key: "key-0", prompt: 1))
+        acc.releaseResidentPages()
+        #expect(residentKiB(of: file) < reread / 4)
     }
 
     private func residentKiB(of file: String) -> Int {

@@ -37,36 +37,39 @@ extension LMDBEnvironment where Errors == UsageErrors {
     }
 }
 
-/// Releases the usage map's pages from this process's memory as the store grows.
+/// Releases the usage map's pages from this process's memory after writes.
 ///
 /// `@unchecked Sendable`: the map's address and length are fixed in `init` and only passed to
-/// `madvise`; the only mutable state, the high-water mark, is an `Atomic`.
+/// `madvise`; the only mutable state, the last transaction released, is an `Atomic`.
 final class ResidentPages: @unchecked Sendable {
     /// Where LMDB mapped `data.mdb` (LMDB reports it only for `MDB_FIXEDMAP`, so it is looked up
     /// in `/proc/self/maps`); nil when it cannot be found, and pages are then never released.
     private let map: (base: UnsafeMutableRawPointer, length: Int)?
-    /// Bytes of the map in use when its pages were last released (see `release`).
-    private let releasedAt = Atomic<Int>(0)
+    /// The last committed transaction when the pages were last released (see `release`).
+    private let releasedAfter = Atomic<Int>(-1)
 
     /// Finds the map of `environment` (opened: LMDB maps the file in `mdb_env_open`).
     init(of environment: UsageEnvironment) {
         map = Self.mapping(of: environment.path + "/data.mdb")
     }
 
-    /// Drops the map's pages from this process's address space once the store has grown by
-    /// `growth` bytes since the last time. The ledger is append-only and cold: without this,
-    /// every page ever written stays mapped, and RSS grows with the ledger (~200 B per request)
-    /// though the pages are only page cache. Pages still in use fault back in from the page cache
-    /// (a minor fault); nothing is lost, since the mapping is shared with the file. Call after a
-    /// sync, so the pages are clean.
-    func release(_ environment: UsageEnvironment, growth: Int) {
+    /// Drops the map's pages from this process's address space if anything was committed since
+    /// the last time. Without this, every page ever written or recycled stays mapped, and RSS
+    /// grows with the ledger (~200 B per request) though the pages are only page cache. Pages
+    /// still in use (the trees' upper levels, the limiter state) fault back in from the page
+    /// cache, a minor fault each; nothing is lost, since the mapping is shared with the file.
+    /// Called after each sync (every 100 ms), so the pages are clean and the resident set stays
+    /// within what 100 ms of traffic touches. The cost grows with the pages resident, not with
+    /// the file.
+    func release(_ environment: UsageEnvironment) {
         try? environment.withEnvironment { env throws(AccountingError) in
             var info = MDB_envinfo()
             var stat = MDB_stat()
             guard let map, mdb_env_info(env, &info) == 0, mdb_env_stat(env, &stat) == 0 else { return }
+            let txn = Int(info.me_last_txnid)
+            guard txn != releasedAfter.load(ordering: .relaxed) else { return }
+            releasedAfter.store(txn, ordering: .relaxed)
             let used = (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
-            guard used - releasedAt.load(ordering: .relaxed) >= growth else { return }
-            releasedAt.store(used, ordering: .relaxed)
             _ = madvise(map.base, min(used, map.length), MADV_DONTNEED)
         }
     }
