@@ -381,6 +381,25 @@ def rss_split_kb(pids: list[int]) -> dict[str, int]:
     return out
 
 
+def rss_by_mapping_kb(pid: int, top: int = 6) -> list[tuple[str, int]]:
+    """The largest resident mappings of a process by path (from /proc/PID/smaps), to tell the
+    binary and libraries from mapped data files."""
+    sizes: dict[str, int] = {}
+    current = "[anonymous]"
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split(None, 1)[0]
+                if not head.endswith(":"):
+                    parts = line.split()
+                    current = parts[5] if len(parts) > 5 else "[anonymous]"
+                elif head == "Rss:":
+                    sizes[current] = sizes.get(current, 0) + int(line.split()[1])
+    except OSError:
+        return []
+    return sorted(sizes.items(), key=lambda kv: -kv[1])[:top]
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

@@ -448,13 +448,15 @@ class Bench:
             samples.append((done, r["total"], r["anon"], r["file"]))
             log(f"  {done:>9,} requests  RSS {r['total'] / 1024:6.1f} MB (anonymous {r['anon'] / 1024:5.1f} MB, "
                 f"file-backed {r['file'] / 1024:5.1f} MB)")
+        by_mapping = lib.rss_by_mapping_kb(t.proc.pid)
+        log("  largest resident mappings: " + ", ".join(f"{Path(p).name} {kb / 1024:.1f} MB" for p, kb in by_mapping))
         ledger = sum(f.stat().st_blocks * 512 for f in (self.data / "usage").rglob("*") if f.is_file())
         self.r["leak"] = {"requests": done, "wanted": want, "seconds": time.monotonic() - t0,
                           "rss_first_kb": samples[0][1], "rss_last_kb": samples[-1][1],
                           "anon_first_kb": samples[0][2], "anon_last_kb": samples[-1][2],
                           "file_first_kb": samples[0][3], "file_last_kb": samples[-1][3],
                           "rss_max_kb": max(x[1] for x in samples), "samples": samples,
-                          "usage_store_bytes": ledger}
+                          "usage_store_bytes": ledger, "rss_by_mapping_kb": by_mapping}
 
     def cold_start(self):
         times = []
