@@ -1,3 +1,4 @@
+import LMDBSupport
 extension Accountant {
     /// Ends an admitted request: releases its reservation, counts the record's prompt +
     /// completion tokens against the day the request was admitted on, appends the record and

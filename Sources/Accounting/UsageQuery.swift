@@ -1,3 +1,4 @@
+import LMDBSupport
 /// How `switchyard usage --by` groups totals.
 public enum UsageGrouping: String, Sendable, Hashable, CaseIterable {
     case day, model, key

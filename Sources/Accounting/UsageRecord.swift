@@ -1,3 +1,4 @@
+import LMDBSupport
 /// One request as the ledger keeps it. Appended once per request, whatever its outcome.
 public struct UsageRecord: Sendable, Hashable {
     /// How the request ended.

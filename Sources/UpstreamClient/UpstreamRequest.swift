@@ -10,9 +10,6 @@ public struct UpstreamRequest: Sendable {
     public var connectTimeoutMs: Int
     /// Longest upstream silence before the call fails with `.timedOut`.
     public var readTimeoutMs: Int
-    /// Report every response header. Off, only `content-type` and `retry-after(-ms)` are kept:
-    /// the rest are not turned into Strings at all.
-    public var keepsAllHeaders = false
 
     public init(method: String = "POST", url: String, headers: [String], body: [UInt8],
                 connectTimeoutMs: Int, readTimeoutMs: Int) {

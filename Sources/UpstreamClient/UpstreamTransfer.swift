@@ -113,7 +113,7 @@ public final class UpstreamTransfer: @unchecked Sendable {
         }
         // Only the headers the gateway reads become Strings; a provider sends a dozen others.
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
-              let name = request.keepsAllHeaders ? Self.lowercased(line[..<colon]) : Self.wantedName(line[..<colon]) else { return }
+              let name = Self.wantedName(line[..<colon]) else { return }
         var start = colon + 1
         while start < line.count, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
         headers.append(UpstreamHeader(name: name, value: String(decoding: UnsafeRawBufferPointer(rebasing: line[start...]), as: UTF8.self)))
@@ -132,10 +132,6 @@ public final class UpstreamTransfer: @unchecked Sendable {
     }
 
     @inline(__always) private static func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
-
-    private static func lowercased(_ name: UnsafeRawBufferPointer.SubSequence) -> String {
-        String(decoding: name.map(lower), as: UTF8.self)
-    }
 
     /// Returns false when the transfer should pause instead of taking the bytes.
     func receivedBody(_ bytes: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) -> Bool {

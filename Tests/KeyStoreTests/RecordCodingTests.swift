@@ -17,6 +17,16 @@ import Testing
         #expect(bytes.withUnsafeBytes { RecordCoding.decode($0) } == record)
     }
 
+    /// The documented layout, byte for byte: keys written by an older binary must still decode.
+    @Test func layoutIsPinned() {
+        let record = KeyRecord(id: "ab", name: "", plan: "p", createdAt: 0x0102, revoked: true, rpmOverride: 3,
+                               dailyTokensOverride: nil)
+        let expected: [UInt8] = [1, 0b011, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+                                 2, 0, 0x61, 0x62, 0, 0, 1, 0, 0x70]
+        #expect(RecordCoding.encode(record) == expected)
+        #expect(expected.withUnsafeBytes { RecordCoding.decode($0) } == record)
+    }
+
     @Test func rejectsDamagedRecords() {
         let bytes = RecordCoding.encode(Self.samples[1])
         #expect(bytes.withUnsafeBytes { RecordCoding.decode($0) } != nil)

@@ -1,101 +1,11 @@
-/// Builds the binary keys and values of the usage store. Keys are big-endian so LMDB's bytewise
-/// order is numeric order; values are little-endian (the machine's order, cheap to read).
-struct ByteWriter {
-    var bytes: [UInt8] = []
+import LMDBSupport
 
-    init(capacity: Int = 32) { bytes.reserveCapacity(capacity) }
-
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-
-    mutating func int64LE(_ v: Int64) {
-        var x = UInt64(bitPattern: v)
-        for _ in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: x)); x >>= 8 }
-    }
-
-    mutating func uint64BE(_ v: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
-    }
-
-    /// Signed values in keys: flipping the sign bit makes bytewise order match numeric order.
-    mutating func int64Key(_ v: Int64) { uint64BE(UInt64(bitPattern: v) ^ (1 << 63)) }
-
-    mutating func dayKey(_ day: UTCDay) {
-        let v = UInt32(bitPattern: day.daysSinceEpoch) ^ (1 << 31)
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
-    }
-
-    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-
-    /// u16 little-endian length, then the UTF-8 bytes. Callers validate the length first.
-    mutating func string16(_ text: String) {
-        let utf8 = text.utf8
-        precondition(utf8.count <= Int(UInt16.max), "caller must validate string lengths")
-        bytes.append(UInt8(truncatingIfNeeded: utf8.count))
-        bytes.append(UInt8(truncatingIfNeeded: utf8.count >> 8))
-        bytes.append(contentsOf: utf8)
-    }
+/// Days in the usage store's keys: big-endian with the sign bit flipped, so a scan by key walks
+/// the days in order.
+extension ByteWriter {
+    mutating func dayKey(_ day: UTCDay) { int32Key(day.daysSinceEpoch) }
 }
 
-/// Reads what `ByteWriter` wrote, straight from LMDB's memory map. Every read returns nil past
-/// the end, so a truncated or foreign value is reported as corrupt rather than crashing.
-struct ByteReader {
-    let buffer: UnsafeRawBufferPointer
-    var offset = 0
-
-    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
-
-    var atEnd: Bool { offset == buffer.count }
-
-    mutating func u8() -> UInt8? {
-        guard offset < buffer.count else { return nil }
-        defer { offset += 1 }
-        return buffer[offset]
-    }
-
-    mutating func int64LE() -> Int64? {
-        guard buffer.count - offset >= 8 else { return nil }
-        var x: UInt64 = 0
-        for i in (0..<8).reversed() { x = x << 8 | UInt64(buffer[offset + i]) }
-        offset += 8
-        return Int64(bitPattern: x)
-    }
-
-    mutating func uint64BE() -> UInt64? {
-        guard buffer.count - offset >= 8 else { return nil }
-        var x: UInt64 = 0
-        for i in 0..<8 { x = x << 8 | UInt64(buffer[offset + i]) }
-        offset += 8
-        return x
-    }
-
-    mutating func int64Key() -> Int64? { uint64BE().map { Int64(bitPattern: $0 ^ (1 << 63)) } }
-
-    mutating func dayKey() -> UTCDay? {
-        guard buffer.count - offset >= 4 else { return nil }
-        var x: UInt32 = 0
-        for i in 0..<4 { x = x << 8 | UInt32(buffer[offset + i]) }
-        offset += 4
-        return UTCDay(daysSinceEpoch: Int32(bitPattern: x ^ (1 << 31)))
-    }
-
-    mutating func string16() -> String? {
-        guard let lo = u8(), let hi = u8() else { return nil }
-        let n = Int(lo) | Int(hi) << 8
-        guard buffer.count - offset >= n else { return nil }
-        defer { offset += n }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + n]), as: UTF8.self)
-    }
-
-    /// The bytes up to the next 0 (consumed), or to the end if there is none.
-    mutating func rawUntilZero() -> String {
-        var end = offset
-        while end < buffer.count, buffer[end] != 0 { end += 1 }
-        defer { offset = min(end + 1, buffer.count) }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[offset..<end]), as: UTF8.self)
-    }
-
-    mutating func rest() -> String {
-        defer { offset = buffer.count }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[offset...]), as: UTF8.self)
-    }
+extension ByteReader {
+    mutating func dayKey() -> UTCDay? { int32Key().map { UTCDay(daysSinceEpoch: $0) } }
 }

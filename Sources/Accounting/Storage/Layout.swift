@@ -1,3 +1,4 @@
+import LMDBSupport
 /// The usage environment's databases and their key/value layouts.
 ///
 ///     rate          key id                              → TAT, i64 LE (Unix µs)
