@@ -100,7 +100,11 @@ public final class KeyStore: Sendable {
 
         let secret = SecretGenerator.makeSecret(prefix: prefix)
         let hash = SHA256.hash(secret.utf8)
-        let createdAt = Int64(time(nil))
+        // Not `time(nil)`: glibc reads a coarse clock there that can lag the real one across a
+        // second boundary, so a key could be stamped a second before it was made.
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let createdAt = Int64(now.tv_sec)
         let env = environment
         let action = "cannot save the new key"
         let record: KeyRecord = try env.write(action) { txn throws(KeyStoreError) in
