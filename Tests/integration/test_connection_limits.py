@@ -47,12 +47,98 @@ def test_request_that_never_finishes_sending_gets_408(mock, tmp_path):
         gw.stop()
 
 
-def test_oversized_headers_are_refused(gateway):
+def read_until_closed(sock):
+    """Everything the server sent before closing. A server that closes with request bytes still
+    unread resets the connection; what arrived before the reset is kept."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+def split_response(data):
+    """(status, headers dict, body, rest) of the first HTTP/1.1 response in `data`."""
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+    length = int(headers["content-length"])
+    return status, headers, rest[:length], rest[length:]
+
+
+def test_oversized_headers_are_refused_in_openai_shape(gateway):
     sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024) + b"\r\n\r\n")
-    data = sock.recv(4096)
+    data = read_until_closed(sock)
     sock.close()
-    assert data.startswith(b"HTTP/1.1 4"), data[:100]
+    status, headers, body, _ = split_response(data)
+    assert status == 431, data[:200]
+    assert headers["connection"] == "close"
+    assert json.loads(body)["error"]["code"] == "request_headers_too_large"
+
+
+def test_malformed_request_is_400_in_openai_shape_and_closes(gateway):
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n")  # no colon in the header line
+    data = read_until_closed(sock)  # returns only because the gateway closes
+    sock.close()
+    status, _, body, rest = split_response(data)
+    assert status == 400
+    assert json.loads(body)["error"]["code"] == "malformed_http_request"
+    assert rest == b""
+
+
+def test_pipelined_requests_are_answered_in_order(gateway, key):
+    """Three requests in one write, the middle one a chat call to the provider: the answers
+    come back complete and in request order, and the connection stays usable."""
+    chat = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "pipelined"}]}).encode()
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                 b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.encode() +
+                 b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(chat)).encode() + b"\r\n\r\n" + chat +
+                 b"GET /v1/nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.encode() + b"\r\n\r\n")
+    data = b""
+    answers = []
+    while len(answers) < 3:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {len(answers)} answers"
+        data += chunk
+        while True:
+            try:
+                status, headers, body, rest = split_response(data)
+            except (ValueError, KeyError, IndexError):
+                break
+            if len(body) < int(headers["content-length"]):
+                break
+            answers.append((status, body))
+            data = rest
+    assert [status for status, _ in answers] == [200, 200, 404]
+    assert json.loads(answers[0][1]) == {"status": "ok"}
+    reply = json.loads(answers[1][1])
+    assert reply["model"] == "mock-gpt" and "pipelined" in reply["choices"][0]["message"]["content"]
+    assert json.loads(answers[2][1])["error"]["code"] == "not_found"
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert sock.recv(4096).startswith(b"HTTP/1.1 200 OK\r\n")
+    sock.close()
+
+
+def test_head_request_gets_length_but_no_body(gateway):
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    sock.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while data.count(b"HTTP/1.1 200") < 2 or not data.endswith(b'{"status":"ok"}'):
+        chunk = sock.recv(4096)
+        assert chunk
+        data += chunk
+    sock.close()
+    first, _, second = data.partition(b"\r\n\r\n")
+    assert b"content-length: 15" in first.lower()
+    assert second.startswith(b"HTTP/1.1 200 OK\r\n")  # nothing between the HEAD answer and the next
 
 
 def test_slow_reader_pauses_upstream_instead_of_buffering(gateway, key):

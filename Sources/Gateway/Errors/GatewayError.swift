@@ -6,7 +6,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     enum Code: Sendable {
         case missingKey, invalidKey, revokedKey, planNotConfigured
         case modelNotOnPlan, unknownModel, inactiveModel
-        case malformedJSON, invalidField, bodyTooLarge, requestTimeout
+        case malformedJSON, invalidField, bodyTooLarge, requestTimeout, malformedHTTP, headersTooLarge
         case routeNotFound, methodNotAllowed, unsupportedAPI
         case providerNotConfigured, providerError, providerUnreachable, providerTimeout, providerMalformed
         case providerRateLimited
@@ -32,8 +32,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unknownModel, .inactiveModel, .routeNotFound: return 404
         case .methodNotAllowed: return 405
         case .requestTimeout: return 408
+        case .headersTooLarge: return 431
         case .bodyTooLarge: return 413
-        case .malformedJSON, .invalidField, .unsupportedAPI: return 400
+        case .malformedJSON, .invalidField, .unsupportedAPI, .malformedHTTP: return 400
         case .providerRateLimited, .planRateLimited: return 429
         case .internalFailure: return 500
         case .providerNotConfigured, .providerError, .providerUnreachable, .providerMalformed: return 502
@@ -67,6 +68,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .invalidField: return "invalid_request"
         case .bodyTooLarge: return "request_too_large"
         case .requestTimeout: return "request_timeout"
+        case .malformedHTTP: return "malformed_http_request"
+        case .headersTooLarge: return "request_headers_too_large"
         case .routeNotFound: return "not_found"
         case .methodNotAllowed: return "method_not_allowed"
         case .unsupportedAPI: return "unsupported_api"

@@ -6,9 +6,11 @@ import UpstreamClient
 
 /// One HTTP/1.1 connection: reads a request, runs it through the pipeline stages, relays the
 /// provider's answer. Lives on its channel's event loop; upstream events hop here in batches.
-final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Writes responses as bytes (`ResponseEncoding`) and answers pipelined requests in order.
+final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let services: GatewayServices
     private var context: ChannelHandlerContext?
@@ -28,6 +30,14 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// it and re-arms itself, so a request costs a clock read, not a timer or a promise per write.
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
+    /// Requests a client sent before the answer to the one in progress (HTTP/1.1 pipelining),
+    /// handled in order once it is done. While any wait, reading stops, so a client cannot
+    /// queue without bound; a client that does not pipeline never pauses reading.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var readHeld = false
+    private var drainingPipelined = false
+    /// The response in progress uses chunked framing (a stream).
+    private var chunkedResponse = false
 
     init(services: GatewayServices) { self.services = services }
 
@@ -64,7 +74,44 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Reading the request
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if isExchanging || !pipelined.isEmpty {
+            pipelined.append(part)
+            if !isExchanging { drainPipelined() }
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private var isExchanging: Bool {
+        if case .exchanging = state { return true }
+        return false
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if pipelined.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    /// Handles requests that waited for the previous answer, until one starts an exchange.
+    private func drainPipelined() {
+        guard !drainingPipelined, let context else { return }
+        drainingPipelined = true
+        defer { drainingPipelined = false }
+        while !isExchanging, let part = pipelined.popFirst() {
+            handle(part, context: context)
+        }
+        if pipelined.isEmpty && readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             guard case .idle = state else { return }
             lastActivity = .now()
@@ -217,20 +264,21 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 exchange.upstreamHeaders = headers
                 if exchange.stream && status == 200 {
                     exchange.streamingToClient = true
-                    var head = HTTPResponseHead(version: .http1_1, status: .ok)
-                    head.headers.add(name: "content-type", value: "text/event-stream")
-                    head.headers.add(name: "cache-control", value: "no-cache")
-                    if !exchange.keepAlive { head.headers.add(name: "connection", value: "close") }
-                    for (name, value) in exchange.accounting?.admission.headers ?? [] { head.headers.add(name: name, value: value) }
+                    var headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
+                    headers.append(contentsOf: exchange.accounting?.admission.headers ?? [])
+                    var head = context.channel.allocator.buffer(capacity: 512)
+                    ResponseEncoding.writeHead(status: 200, headers: headers, contentLength: nil, keepAlive: exchange.keepAlive,
+                                               into: &head)
+                    chunkedResponse = true
                     exchange.accounting?.firstByteMillis = wallClockMillis()
-                    context.write(wrapOutboundOut(.head(head)), promise: nil)
+                    context.write(wrapOutboundOut(head), promise: nil)
                     wrote = true
                 }
             case .body(let buffer):
                 consumed += buffer.readableBytes
                 if exchange.streamingToClient {
                     if let out = exchange.relay(buffer) {
-                        context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+                        context.write(wrapOutboundOut(chunk(out)), promise: nil)
                         wrote = true
                     }
                 } else {
@@ -251,8 +299,9 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .idle
         let rate = exchange.accounting?.admission.headers ?? []
         if exchange.streamingToClient {
+            var tail = context.channel.allocator.buffer(capacity: 64)
             if let rest = exchange.relayRemainder() {
-                context.write(wrapOutboundOut(.body(.byteBuffer(rest))), promise: nil)
+                ResponseEncoding.writeChunk(rest, into: &tail)
             }
             if let failure {
                 // After the 200 only an in-band error is possible; SDKs raise on it.
@@ -261,10 +310,11 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 frame.writeString("data: ")
                 frame.writeBytes(error.openAIBody())
                 frame.writeString("\n\n")
-                context.write(wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
+                ResponseEncoding.writeChunk(frame, into: &tail)
             }
+            ResponseEncoding.writeLastChunk(into: &tail)
             account(exchange, status: 200, outcome: failure == nil ? .ok : .upstreamError)
-            endResponse(keepAlive: exchange.keepAlive && failure == nil)
+            endResponse(keepAlive: exchange.keepAlive && failure == nil, last: tail)
             return
         }
         if let failure {
@@ -324,29 +374,47 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(status: Int, headers: [(String, String)], body: ByteBuffer, keepAlive: Bool, headOnly: Bool,
                        closeNow: Bool = true) {
         guard let context else { return }
-        var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
-        head.headers.reserveCapacity(headers.count + 2)
-        for (name, value) in headers { head.headers.add(name: name, value: value) }
-        head.headers.add(name: "content-length", value: String(body.readableBytes))
-        if !keepAlive { head.headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !headOnly && body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let sendsBody = !headOnly && body.readableBytes > 0
+        // A small body goes out in the same buffer as the head (one write, one iovec); a large
+        // one is passed on as it is rather than copied.
+        let inline = sendsBody && body.readableBytes <= 16 * 1024
+        var head = context.channel.allocator.buffer(capacity: 256 + headers.count * 48 + (inline ? body.readableBytes : 0))
+        ResponseEncoding.writeHead(status: status, headers: headers, contentLength: body.readableBytes,
+                                   keepAlive: keepAlive, into: &head)
+        chunkedResponse = false
+        if inline {
+            head.writeImmutableBuffer(body)
+            endResponse(keepAlive: keepAlive || !closeNow, last: head)
+        } else if sendsBody {
+            context.write(wrapOutboundOut(head), promise: nil)
+            endResponse(keepAlive: keepAlive || !closeNow, last: body)
+        } else {
+            endResponse(keepAlive: keepAlive || !closeNow, last: head)
         }
-        endResponse(keepAlive: keepAlive || !closeNow)
     }
 
-    private func endResponse(keepAlive: Bool) {
+    /// A streamed body part in chunked framing.
+    private func chunk(_ bytes: ByteBuffer) -> ByteBuffer {
+        var framed = context!.channel.allocator.buffer(capacity: bytes.readableBytes + ResponseEncoding.chunkOverhead)
+        ResponseEncoding.writeChunk(bytes, into: &framed)
+        return framed
+    }
+
+    /// Writes the response's last bytes and flushes; then closes, or goes on with requests the
+    /// client pipelined.
+    private func endResponse(keepAlive: Bool, last: ByteBuffer) {
         guard let context else { return }
         lastActivity = .now()
+        chunkedResponse = false
         let close = !keepAlive || closeWhenIdle
         if close {
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.writeAndFlush(wrapOutboundOut(last)).assumeIsolated().whenComplete { _ in
                 channel.close(promise: nil)
             }
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(last), promise: nil)
+            if !pipelined.isEmpty { drainPipelined() }
         }
     }
 
@@ -363,6 +431,7 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
             account(exchange, status: 499, outcome: .clientDisconnected, usage: usage)
         }
         state = .idle
+        pipelined.removeAll()
         context.fireChannelInactive()
     }
 
@@ -382,7 +451,18 @@ final class GatewayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// A request that is not valid HTTP/1.1 (from the decoder) gets a 400 (431 for oversized
+    /// headers) in OpenAI's error format if no answer has started, then the connection closes.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let parserError = error as? HTTPParserError, !isExchanging {
+            let answer = parserError == .headerOverflow
+                ? GatewayError(.headersTooLarge, "The request headers are larger than this gateway accepts (64 KiB in all, 32 KiB per field).")
+                : GatewayError(.malformedHTTP, "The request is not valid HTTP/1.1 (\(parserError)).")
+            state = .rejected
+            pipelined.removeAll()
+            write(error: answer, keepAlive: false, headOnly: false)
+            return
+        }
         context.close(promise: nil)
     }
 }

@@ -37,12 +37,10 @@ public final class GatewayServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    // Outbound header validation is off: every response header is built here
-                    // from our own values (numbers, fixed names) or sanitized provider values.
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true,
-                                                         withOutboundHeaderValidation: false,
-                                                         withEncoderConfiguration: .init(),
-                                                         withDecoderLimitConfiguration: decoderLimits)
+                    // NIO parses requests; GatewayHandler writes responses as bytes and handles
+                    // pipelining and parse errors itself (see ResponseEncoding).
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
+                                                                                limitConfiguration: decoderLimits)))
                     try sync.addHandler(GatewayHandler(services: services))
                 }
             }
