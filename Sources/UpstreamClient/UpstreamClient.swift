@@ -8,7 +8,8 @@
 // libcurl sends the request at once and asks (socket callback) to watch the connection, which
 // goes straight into this client's epoll set — the sleeping curl thread sees it without being
 // woken. Only the answer wakes the curl thread, which reads it and hands it to the event loop.
-// Connections live in the multi handle's cache and are reused; easy handles are pooled.
+// Connections live in the multi handle's cache and are reused; easy handles are pooled and keep
+// the options every call shares.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -240,50 +241,25 @@ public final class UpstreamClient: @unchecked Sendable {
         }
     }
 
-    private func configure(_ transfer: UpstreamTransfer) -> UnsafeMutableRawPointer? {
-        let easy: UnsafeMutableRawPointer
-        if let pooled = easyPool.popLast() {
-            curl_easy_reset(pooled)
-            easy = pooled
-        } else {
-            guard let fresh = curl_easy_init() else { return nil }
-            easy = fresh
-        }
-        transfer.easy = easy
-        let request = transfer.request
-        let me = Unmanaged.passUnretained(transfer).toOpaque()
+    /// Whether a proxy is configured in the environment (read once: libcurl would otherwise
+    /// look the variables up on every transfer).
+    private static let proxyFromEnvironment: Bool = {
+        let names: [String] = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+        return names.contains { name in getenv(name).map { $0.pointee != 0 } ?? false }
+    }()
 
-        _ = sy_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
+    /// A new easy handle with the options every transfer shares. Pooled handles keep them:
+    /// `configure` sets only what differs per call (no `curl_easy_reset`).
+    private static func makeEasyHandle() -> UnsafeMutableRawPointer? {
+        guard let easy = curl_easy_init() else { return nil }
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = sy_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
         // Silence for the whole read timeout (less than 1 byte/s) fails the call. Paused
         // transfers are exempt from this check in libcurl.
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, (request.readTimeoutMs + 999) / 1000))
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_MAXAGE_CONN, 30)
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
-        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, me)
-
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        for header in request.headers { list = curl_slist_append(list, header) }
-        // Without this libcurl sends `Expect: 100-continue` for large bodies and waits for it.
-        list = curl_slist_append(list, "Expect:")
-        transfer.headerList = list
-        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
-
-        if request.method == "POST" || !request.body.isEmpty {
-            let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(request.body.count, 1), alignment: 1)
-            storage.copyBytes(from: request.body)
-            transfer.bodyStorage = storage
-            _ = sy_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
-            _ = sy_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, storage.baseAddress)
-        }
-        if request.method != "POST" && request.method != "GET" {
-            _ = sy_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
-        }
-
+        // "" = no proxy, and no environment lookups per transfer.
+        if !proxyFromEnvironment { _ = sy_curl_easy_setopt_string(easy, CURLOPT_PROXY, "") }
         _ = sy_curl_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, user in
             let transfer = Unmanaged<UpstreamTransfer>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
@@ -291,7 +267,6 @@ public final class UpstreamClient: @unchecked Sendable {
             transfer.client?.markTouched(transfer)
             return n
         }
-        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         _ = sy_curl_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, user in
             let transfer = Unmanaged<UpstreamTransfer>.fromOpaque(user!).takeUnretainedValue()
             guard let client = transfer.client else { return 0 }
@@ -302,7 +277,46 @@ public final class UpstreamClient: @unchecked Sendable {
             client.markTouched(transfer)
             return n
         }
+        return easy
+    }
+
+    private func configure(_ transfer: UpstreamTransfer) -> UnsafeMutableRawPointer? {
+        guard let easy = easyPool.popLast() ?? Self.makeEasyHandle() else { return nil }
+        transfer.easy = easy
+        let request = transfer.request
+        let me = Unmanaged.passUnretained(transfer).toOpaque()
+
+        _ = sy_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        _ = sy_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
+        _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, (request.readTimeoutMs + 999) / 1000))
+        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
+        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, me)
+        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for header in request.headers { list = curl_slist_append(list, header) }
+        // Without this libcurl sends `Expect: 100-continue` for large bodies and waits for it.
+        list = curl_slist_append(list, "Expect:")
+        transfer.headerList = list
+        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
+
+        // The method is set in full every time: a pooled handle remembers the last call's.
+        if request.method == "POST" || !request.body.isEmpty {
+            let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(request.body.count, 1), alignment: 1)
+            storage.copyBytes(from: request.body)
+            transfer.bodyStorage = storage
+            _ = sy_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
+            _ = sy_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, storage.baseAddress)
+        } else {
+            _ = sy_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        }
+        if request.method != "POST" && request.method != "GET" {
+            _ = sy_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        } else {
+            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_CUSTOMREQUEST, nil)
+        }
         return easy
     }
 
