@@ -47,6 +47,9 @@ BENCH_KEYS = 64
 
 STREAM_WORDS = 100
 STREAM_DELAY_MS = 10
+# Pause between a leak-check load slice and its memory sample: three of the usage store's
+# 100 ms sync periods, after which the pages written during the slice have been released.
+LEAK_SETTLE_S = 0.3
 
 
 class Target:
@@ -444,6 +447,9 @@ class Bench:
             if res["errors_total"]:
                 log(f"  leak check: {res['errors_total']} errors in a slice")
             done += res["requests"]
+            # Sample what the process keeps, not what the last 100 ms of load left mapped: the
+            # usage store releases its written pages at each sync (every 100 ms), so wait three.
+            time.sleep(LEAK_SETTLE_S)
             r = lib.rss_split_kb([t.proc.pid])
             samples.append((done, r["total"], r["anon"], r["file"]))
             log(f"  {done:>9,} requests  RSS {r['total'] / 1024:6.1f} MB (anonymous {r['anon'] / 1024:5.1f} MB, "

@@ -198,6 +198,30 @@ public struct JSONTopLevelScanner {
         return out
     }
 
+    /// The size of `bytes` after `edits` (non-overlapping spans, any order).
+    public static func splicedCount(_ bytes: UnsafeRawBufferPointer, edits: [(Range<Int>, [UInt8])]) -> Int {
+        edits.reduce(bytes.count) { $0 - $1.0.count + $1.1.count }
+    }
+
+    /// `splice(_:edits:)` written into `out`, which must hold exactly `splicedCount` bytes.
+    public static func splice(_ bytes: UnsafeRawBufferPointer, edits: [(Range<Int>, [UInt8])],
+                              into out: UnsafeMutableRawBufferPointer) {
+        let sorted = edits.sorted { $0.0.lowerBound < $1.0.lowerBound }
+        var copied = 0
+        var written = 0
+        func put(_ piece: UnsafeRawBufferPointer) {
+            UnsafeMutableRawBufferPointer(rebasing: out[written..<(written + piece.count)]).copyMemory(from: piece)
+            written += piece.count
+        }
+        for (span, replacement) in sorted {
+            put(UnsafeRawBufferPointer(rebasing: bytes[copied..<span.lowerBound]))
+            replacement.withUnsafeBytes { put($0) }
+            copied = span.upperBound
+        }
+        put(UnsafeRawBufferPointer(rebasing: bytes[copied...]))
+        precondition(written == out.count, "splice: the output size does not match the edits")
+    }
+
     /// `bytes` with the span replaced by `replacement` (one copy, nothing re-serialized).
     public static func splice(_ bytes: UnsafeRawBufferPointer, replacing span: Range<Int>, with replacement: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

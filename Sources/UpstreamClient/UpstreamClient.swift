@@ -303,12 +303,10 @@ public final class UpstreamClient: @unchecked Sendable {
 
         // The method is set in full every time: a pooled handle remembers the last call's.
         if request.method == "POST" || !request.body.isEmpty {
-            let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(request.body.count, 1), alignment: 1)
-            storage.copyBytes(from: request.body)
-            transfer.bodyStorage = storage
+            // The transfer holds the request, so the body outlives the call.
             _ = sy_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
             _ = sy_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, storage.baseAddress)
+            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, request.body.baseAddress)
         } else {
             _ = sy_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
         }

@@ -6,16 +6,48 @@ public struct UpstreamRequest: Sendable {
     public var url: String
     /// `Name: value` lines, sent as given.
     public var headers: [String]
-    public var body: [UInt8]
+    public var body: UpstreamBody
     public var connectTimeoutMs: Int
     /// Longest upstream silence before the call fails with `.timedOut`.
     public var readTimeoutMs: Int
 
-    public init(method: String = "POST", url: String, headers: [String], body: [UInt8],
+    public init(method: String = "POST", url: String, headers: [String], body: UpstreamBody,
                 connectTimeoutMs: Int, readTimeoutMs: Int) {
         self.method = method; self.url = url; self.headers = headers; self.body = body
         self.connectTimeoutMs = connectTimeoutMs; self.readTimeoutMs = readTimeoutMs
     }
+}
+
+/// A request body in memory of its own, written once and then only read: libcurl sends it
+/// straight from here (`CURLOPT_POSTFIELDS`), so a 100 KB agent turn is not copied again on its
+/// way out.
+///
+/// `@unchecked Sendable`: the memory is written only inside `init` and read-only afterwards.
+public final class UpstreamBody: @unchecked Sendable {
+    /// At least one byte, so there is always an address to give libcurl.
+    private let storage: UnsafeMutableRawBufferPointer
+    public let count: Int
+
+    public var isEmpty: Bool { count == 0 }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[0..<count]) }
+    var baseAddress: UnsafeMutableRawPointer { storage.baseAddress! }
+
+    /// `count` bytes, all written by `fill` (the memory is uninitialized until then).
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        storage = .allocate(byteCount: max(count, 1), alignment: 1)
+        self.count = count
+        fill(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
+    }
+
+    public convenience init(_ bytes: UnsafeRawBufferPointer) {
+        self.init(count: bytes.count) { $0.copyMemory(from: bytes) }
+    }
+
+    public convenience init(_ bytes: [UInt8]) {
+        self.init(count: bytes.count) { out in bytes.withUnsafeBytes { out.copyMemory(from: $0) } }
+    }
+
+    deinit { storage.deallocate() }
 }
 
 public struct UpstreamHeader: Sendable, Equatable {

@@ -26,7 +26,6 @@ public final class UpstreamTransfer: @unchecked Sendable {
     // Under the client's lock.
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
-    var bodyStorage: UnsafeMutableRawBufferPointer?
     var errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     var status = 0
     var headers: [UpstreamHeader] = []
@@ -45,7 +44,6 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     deinit {
         errorBuffer.deallocate()
-        bodyStorage?.deallocate()
         if let headerList { curl_slist_free_all(headerList) }
     }
 

@@ -63,6 +63,29 @@ import Testing
         #expect(doc?.member("model")?.string == "up\"stream")
     }
 
+    @Test func spliceIntoMemoryMatchesSpliceToArray() throws {
+        let text = #"{"model": "public", "stream": true, "messages": []}"#
+        let bytes = Array(text.utf8)
+        let spans = try JSONTopLevelScanner.scanObject(bytes, keys: ["model", "stream"])
+        // Out of order, one longer, one shorter, one insertion: the two outputs must be equal.
+        let edits: [(Range<Int>, [UInt8])] = [
+            (spans[1]!.value, Array("false".utf8)),
+            (spans[0]!.value, Array(#""a-much-longer-upstream-id""#.utf8)),
+            (1..<1, Array(#""x":1,"#.utf8)),
+        ]
+        bytes.withUnsafeBytes { raw in
+            let expected = JSONTopLevelScanner.splice(raw, edits: edits)
+            let count = JSONTopLevelScanner.splicedCount(raw, edits: edits)
+            #expect(count == expected.count)
+            let out = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+            defer { out.deallocate() }
+            JSONTopLevelScanner.splice(raw, edits: edits, into: out)
+            #expect(Array(out) == expected)
+            #expect(String(decoding: out, as: UTF8.self)
+                    == #"{"x":1,"model": "a-much-longer-upstream-id", "stream": false, "messages": []}"#)
+        }
+    }
+
     @Test func agreesWithJanssonOnValidity() {
         let samples = [#"{"a":[1,2,{"b":"c"}]}"#, #"{"a":"\u0041"}"#, #"{"a":1e5,"b":[true,false,null]}"#, #"{"a":[1,2}"#, #"{"a":"#]
         for s in samples {

@@ -31,7 +31,10 @@ struct TranslateRequest {
                 edits.append(((brace + 1)..<(brace + 1), Array(#""stream_options":{"include_usage":true},"#.utf8)))
             }
         }
-        let upstreamBody = edits.isEmpty ? Array(body) : JSONTopLevelScanner.splice(body, edits: edits)
+        // One copy, straight into the memory libcurl sends from.
+        let upstreamBody = UpstreamBody(count: JSONTopLevelScanner.splicedCount(body, edits: edits)) { out in
+            JSONTopLevelScanner.splice(body, edits: edits, into: out)
+        }
         return UpstreamRequest(method: "POST",
                                url: url(resolved, path: "/chat/completions"),
                                headers: headers(resolved, accept: fields.stream ? "text/event-stream" : "application/json"),
