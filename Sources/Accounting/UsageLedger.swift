@@ -12,7 +12,7 @@ extension Accountant {
         let env = environment
         try env.write("finish request") { txn throws(AccountingError) in
             try settle(txn, reservation, actualTokens: record.allowanceTokens)
-            try appendRecord(txn, record, day: reservation.day)
+            try appendRecord(txn, record, day: reservation.day, sequence: reservation.id)
             return (true, ())
         }
     }
@@ -35,8 +35,9 @@ extension Accountant {
         }
     }
 
-    /// Records in `[fromMillis, toMillis)` in time order (same-millisecond records in commit
-    /// order), optionally for one key, at most `limit`.
+    /// Records in `[fromMillis, toMillis)` in time order (same-millisecond records in the order
+    /// their sequence numbers were taken: at admission for admitted requests, at commit for the
+    /// others), optionally for one key, at most `limit`.
     public func records(fromMillis: Int64 = .min, toMillis: Int64 = .max, keyID: String? = nil,
                         limit: Int = .max) throws(AccountingError) -> [UsageRecord] {
         let env = environment
@@ -57,11 +58,19 @@ extension Accountant {
         }
     }
 
-    func appendRecord(_ txn: OpaquePointer, _ record: UsageRecord, day: UTCDay) throws(AccountingError) {
+    /// `sequence`: an id already taken from the shared counter (the reservation's), which saves
+    /// taking another; nil takes one. Either way a record never replaces another.
+    func appendRecord(_ txn: OpaquePointer, _ record: UsageRecord, day: UTCDay, sequence: UInt64? = nil) throws(AccountingError) {
         let env = environment
-        let seq = try nextSequence(txn)
-        try env.put(txn, db[Layout.records], Layout.recordKey(record.timeMillis, seq), RecordCoding.encode(record),
-                    "append usage record")
+        let value = RecordCoding.encode(record)
+        let recordsDB = db[Layout.records]
+        if let sequence,
+           try env.put(txn, recordsDB, Layout.recordKey(record.timeMillis, sequence), value, overwrite: false, "append usage record") {
+            // Stored under the reservation's id.
+        } else {
+            // No id yet, or the reservation was finished before at the same millisecond.
+            try env.put(txn, recordsDB, Layout.recordKey(record.timeMillis, try nextSequence(txn)), value, "append usage record")
+        }
         let totalsKey = Layout.totalsKey(day, record.keyID, record.model)
         var totals = UsageTotals()
         if let raw = try env.get(txn, db[Layout.totals], totalsKey, "read totals") {

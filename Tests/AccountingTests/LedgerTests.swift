@@ -99,6 +99,27 @@ import Testing
         #expect(snap.requests.inWindow == 0 && snap.requests.remaining == 60)
     }
 
+    /// A finished request's record is stored under its reservation's id; finishing the same
+    /// reservation again at the same millisecond must add a record, never replace one.
+    @Test func finishedRecordsNeverReplaceEachOther() throws {
+        let folder = try TempFolder(); defer { folder.remove() }
+        let acc = try Accountant(directory: folder.path, clock: ManualClock(millis: utc(2025, 6, 1)), options: testOptions())
+        let limits = KeyLimits(requestsPerMinute: 100, dailyTokens: 1_000)
+        let first = try #require(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 10).reservation)
+        let second = try #require(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 10).reservation)
+        let at = utc(2025, 6, 1, 12)
+        try acc.append(record(at, key: "k", prompt: 1))
+        try acc.finish(second, record: record(at, key: "k", prompt: 2))
+        try acc.finish(first, record: record(at, key: "k", prompt: 3))
+        try acc.finish(first, record: record(at, key: "k", prompt: 4))
+        let all = try acc.records()
+        #expect(all.count == 4)
+        // Same millisecond: in the order the ids were taken (admissions first, then the append
+        // and the repeated finish, which take new ids).
+        #expect(all.map(\.promptTokens) == [3, 2, 1, 4])
+        #expect(try acc.totals(by: .day).first?.totals.promptTokens == 10)
+    }
+
     @Test func rejectsUnstorableInput() throws {
         let folder = try TempFolder(); defer { folder.remove() }
         let acc = try Accountant(directory: folder.path, clock: ManualClock(millis: 0), options: testOptions())

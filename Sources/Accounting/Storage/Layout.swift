@@ -8,6 +8,8 @@ import LMDBSupport
 ///     records       time (i64 key order), seq (u64 BE)  → `UsageRecord` (RecordCoding)
 ///     totals        day (u32 BE), key id, 0, model      → `UsageTotals` (RecordCoding)
 ///     meta          "seq"                                → u64 LE: the next id for reservations and records
+///                                                          (a finished request's record reuses its
+///                                                          reservation's id)
 ///
 /// `records` sorts by time so a time range is one cursor walk; `totals` sorts by day first so
 /// `--since` is one range scan, and holds one row per (day, key, model), so reports never scan
