@@ -166,6 +166,7 @@ public struct JSONTopLevelScanner {
 
     /// Appends `text` as a JSON string literal (with quotes) to `out`.
     public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + text.utf8.count + 2)  // exact unless something is escaped
         out.append(UInt8(ascii: "\""))
         for c in text.utf8 {
             switch c {
@@ -357,8 +358,7 @@ private struct Cursor {
     /// At `{` or `[`; leaves the index after the matching close.
     mutating func skipContainer() throws(JSONSyntaxError) {
         // Each level remembers whether it is an object (true) or an array.
-        var stack: [Bool] = []
-        stack.reserveCapacity(16)
+        var stack = ContainerStack()
         stack.append(bytes[index] == UInt8(ascii: "{"))
         index += 1
         var expectValue = true   // just after an opener or a comma
@@ -397,6 +397,33 @@ private struct Cursor {
                 expectValue = false; first = false
             }
         }
+    }
+}
+
+/// The open containers of `skipContainer`, object (true) or array, innermost last: the first 64
+/// levels in the bits of one word, so the usual message history allocates nothing.
+private struct ContainerStack {
+    private var bits: UInt64 = 0
+    private var deeper: [Bool] = []
+    private(set) var count = 0
+
+    @inline(__always) mutating func append(_ isObject: Bool) {
+        if count < 64 {
+            if isObject { bits |= 1 << UInt64(count) } else { bits &= ~(1 << UInt64(count)) }
+        } else {
+            deeper.append(isObject)
+        }
+        count += 1
+    }
+
+    @inline(__always) var last: Bool? {
+        guard count > 0 else { return nil }
+        return count <= 64 ? bits & (1 << UInt64(count - 1)) != 0 : deeper.last
+    }
+
+    @inline(__always) mutating func removeLast() {
+        count -= 1
+        if count >= 64 { deeper.removeLast() }
     }
 }
 

@@ -63,6 +63,25 @@ import Testing
         #expect(doc?.member("model")?.string == "up\"stream")
     }
 
+    /// Open containers are tracked in a word for the first 64 levels and in an array beyond:
+    /// mixed objects and arrays must close in order across that boundary.
+    @Test func deepMixedNestingAcrossSixtyFourLevels() throws {
+        for depth in [63, 64, 65, 100] {
+            var open = "", close = ""
+            for level in 0..<depth {
+                if level % 3 == 0 { open += #"{"k":"#; close = "}" + close } else { open += "["; close = "]" + close }
+            }
+            let valid = #"{"a":"# + open + "1" + close + #","model":"m"}"#
+            let spans = try scan(valid, ["a", "model"])
+            #expect(value(valid, spans[1]) == #""m""#, "depth \(depth)")
+            // The same with the two innermost closers swapped: must fail, at every depth.
+            var wrong = Array(close)
+            if let i = wrong.firstIndex(where: { $0 != wrong[0] }) { wrong.swapAt(0, i) }
+            let invalid = #"{"a":"# + open + "1" + String(wrong) + #","model":"m"}"#
+            #expect(throws: JSONSyntaxError.self, "depth \(depth)") { try scan(invalid, ["a"]) }
+        }
+    }
+
     @Test func spliceIntoMemoryMatchesSpliceToArray() throws {
         let text = #"{"model": "public", "stream": true, "messages": []}"#
         let bytes = Array(text.utf8)
