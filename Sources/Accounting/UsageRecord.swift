@@ -182,6 +182,7 @@ enum RecordCoding {
         var r = ByteReader(buffer)
         guard r.u8() == version else { return nil }
         var v: [Int64] = []
+        v.reserveCapacity(10)
         for _ in 0..<10 {
             guard let x = r.int64LE() else { return nil }
             v.append(x)
