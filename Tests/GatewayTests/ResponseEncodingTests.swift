@@ -1,0 +1,39 @@
+@testable import Gateway
+import NIOCore
+import Testing
+
+@Suite struct ResponseEncodingTests {
+    func head(_ status: Int, _ headers: [(String, String)], length: Int?, keepAlive: Bool) -> String {
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        ResponseEncoding.writeHead(status: status, headers: headers, contentLength: length, keepAlive: keepAlive, into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    @Test func headWithLengthAndKeepAlive() {
+        #expect(head(200, [("content-type", "application/json"), ("x-ratelimit-limit-requests", "60")], length: 654, keepAlive: true)
+                == "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-ratelimit-limit-requests: 60\r\ncontent-length: 654\r\n\r\n")
+    }
+
+    @Test func chunkedHeadThatCloses() {
+        #expect(head(200, [("content-type", "text/event-stream")], length: nil, keepAlive: false)
+                == "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+    }
+
+    @Test func statusesLengthsAndNonASCIIValuesAreWrittenExactly() {
+        #expect(head(431, [], length: 0, keepAlive: false)
+                == "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        #expect(head(504, [("x", "é")], length: Int(Int64.max), keepAlive: true)
+                == "HTTP/1.1 504 Gateway Timeout\r\nx: é\r\ncontent-length: 9223372036854775807\r\n\r\n")
+        // A status NIO has no phrase for still gets a well-formed line.
+        #expect(head(299, [], length: 10, keepAlive: true).hasPrefix("HTTP/1.1 299 "))
+    }
+
+    @Test func chunksAreFramedInHex() {
+        var out = ByteBufferAllocator().buffer(capacity: 0)
+        ResponseEncoding.writeChunk(ByteBuffer(string: String(repeating: "a", count: 26)), into: &out)
+        ResponseEncoding.writeChunk(ByteBuffer(string: ""), into: &out)  // writes nothing: "0" would end the body
+        ResponseEncoding.writeChunk(ByteBuffer(string: "b"), into: &out)
+        ResponseEncoding.writeLastChunk(into: &out)
+        #expect(String(buffer: out) == "1a\r\n" + String(repeating: "a", count: 26) + "\r\n1\r\nb\r\n0\r\n\r\n")
+    }
+}
