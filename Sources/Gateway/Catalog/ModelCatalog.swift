@@ -1,8 +1,9 @@
 import RouteConfig
 
 /// Lookup structures built once at start-up from the compiled tables: every per-request lookup
-/// is one hash probe.
-public struct ModelCatalog: Sendable {
+/// is one hash probe. A class: each request's stages hold it, and a struct of this size was
+/// copied field by field (retains and releases) into every one of them.
+public final class ModelCatalog: Sendable {
     public let config: CompiledConfig
     /// Public id or alias → index into `config.models`.
     private let modelIndex: [String: Int]
