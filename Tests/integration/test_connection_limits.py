@@ -156,3 +156,41 @@ def test_slow_reader_pauses_upstream_instead_of_buffering(gateway, key):
     assert len(events) > 100000
     # Held back by TCP windows and the pause, not by the gateway's heap.
     assert during - before < 16 * 1024, (before, during)
+
+
+def test_expect_100_continue_is_answered_before_the_body(gateway, key):
+    """A client that sends `Expect: 100-continue` (curl does for bodies over 1 MB) waits for the
+    interim answer before sending the body; without it, it stalls for a second."""
+    body = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "expect"}]}).encode()
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.encode() +
+                 b"\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                 str(len(body)).encode() + b"\r\n\r\n")
+    sock.settimeout(0.5)  # well under curl's one-second wait
+    assert sock.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    sock.settimeout(5)
+    sock.sendall(body)
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < int(
+            split_headers(data).get("content-length", "1000000")):
+        chunk = sock.recv(65536)
+        assert chunk
+        data += chunk
+    sock.close()
+    status, _, answer, _ = split_response(data)
+    assert status == 200 and json.loads(answer)["model"] == "mock-gpt"
+
+
+def test_expect_100_continue_with_a_body_too_large_gets_the_final_answer(gateway, key):
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.encode() +
+                 b"\r\nExpect: 100-continue\r\nContent-Length: 999999999999\r\n\r\n")
+    data = read_until_closed(sock)
+    sock.close()
+    status, _, answer, _ = split_response(data)
+    assert status == 413 and json.loads(answer)["error"]["code"] == "request_too_large"
+
+
+def split_headers(data):
+    head = data.partition(b"\r\n\r\n")[0].decode()
+    return {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in head.split("\r\n")[1:] if ":" in line)}

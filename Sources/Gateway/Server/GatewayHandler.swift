@@ -115,12 +115,19 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             guard case .idle = state else { return }
             lastActivity = .now()
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.settings.maxBodyBytes {
-                reject(tooLarge())
+            let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init)
+            if let declaredLength, declaredLength > services.settings.maxBodyBytes {
+                reject(tooLarge())  // without `100 Continue`: the client need not send the body
                 return
             }
-            let capacity = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
-            state = .receiving(head, context.channel.allocator.buffer(capacity: min(capacity, services.settings.maxBodyBytes)))
+            state = .receiving(head, context.channel.allocator.buffer(capacity: min(declaredLength ?? 0, services.settings.maxBodyBytes)))
+            // A client that asks waits for this before sending the body (curl does for bodies
+            // over 1 MB, and gives up waiting only after a second).
+            if head.version.minor >= 1, let expect = head.headers.first(name: "expect"),
+               expect.utf8.count == 12, expect.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
+                                      promise: nil)
+            }
             let timeout = TimeAmount.milliseconds(Int64(services.settings.requestTimeoutMs))
             requestTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard case .receiving = state else { return }
