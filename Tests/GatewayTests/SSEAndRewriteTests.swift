@@ -54,6 +54,13 @@ import Testing
         #expect(rewrite(#"data: {"model" : "gpt-4o-2024-08-06"}"#) == #"data: {"model" : "gpt-4o"}"#)
     }
 
+    @Test func rewritesEveryOccurrenceAndSkipsKeysThatAreNotMembers() {
+        let text = #"data: {"model":"gpt-4o-2024-08-06","x":["model"],"y":{"model":"gpt-4o-2024-08-06"},"model""#
+        #expect(rewrite(text) == #"data: {"model":"gpt-4o","x":["model"],"y":{"model":"gpt-4o"},"model""#)
+        #expect(rewrite(#""model":"gpt-4o-2024-08-06""#) == #""model":"gpt-4o""#)
+        #expect(rewrite(#""model":"gpt-4o-2024-08-0"#) == #""model":"gpt-4o-2024-08-0"#)  // cut short: unchanged
+    }
+
     @Test func leavesOtherValuesAlone() {
         let text = #"data: {"model":"gpt-4o-2024-08-06-mini","content":"model gpt-4o-2024-08-06"}"#
         #expect(rewrite(text) == text)
@@ -70,5 +77,32 @@ import Testing
         #expect(!ModelCatalog.matches(pattern: "gpt-4o", "gpt-4o-mini"))
         #expect(ModelCatalog.matches(pattern: "a*b*c", "aXbYc"))
         #expect(!ModelCatalog.matches(pattern: "a*b*c", "aXbY"))
+    }
+}
+
+@Suite struct ByteSearchTests {
+    func index(_ needle: String, _ haystack: String, from: Int = 0) -> Int? {
+        Array(haystack.utf8).withUnsafeBytes { ByteSearch.firstIndex(of: Array(needle.utf8), in: $0, from: from) }
+    }
+
+    @Test func findsFromAnOffsetAndAtTheEdges() {
+        #expect(index("ab", "abxab") == 0)
+        #expect(index("ab", "abxab", from: 1) == 3)
+        #expect(index("ab", "abxab", from: 4) == nil)
+        #expect(index("ab", "abxab", from: 5) == nil)
+        #expect(index("b", "abxab", from: 5) == nil)
+        #expect(index("abxabc", "abxab") == nil)
+        #expect(index("", "abc") == nil)
+        #expect(index("a", "") == nil)
+    }
+
+    @Test func findsSingleBytes() {
+        let bytes = Array("a\nb\n".utf8)
+        bytes.withUnsafeBytes { raw in
+            #expect(ByteSearch.firstIndex(of: 0x0A, in: raw) == 1)
+            #expect(ByteSearch.firstIndex(of: 0x0A, in: raw, from: 2) == 3)
+            #expect(ByteSearch.firstIndex(of: 0x0A, in: raw, from: 4) == nil)
+            #expect(ByteSearch.firstIndex(of: 0x0A, in: raw, from: 9) == nil)
+        }
     }
 }

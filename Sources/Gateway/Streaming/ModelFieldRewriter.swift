@@ -16,26 +16,22 @@ struct ModelFieldRewriter {
 
     /// Appends `event` to `out`, with the model value replaced where present.
     func rewrite(_ event: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        var i = 0
         let n = event.count
         var copiedUpTo = 0
-        while i + key.count <= n {
-            if event[i] == key[0] && matches(event, at: i, key) {
-                var j = i + key.count
-                while j < n && (event[j] == 0x20 || event[j] == 0x09) { j += 1 }
-                if j < n && event[j] == UInt8(ascii: ":") {
-                    j += 1
-                    while j < n && (event[j] == 0x20 || event[j] == 0x09) { j += 1 }
-                    if j + upstreamValue.count <= n && matches(event, at: j, upstreamValue) {
-                        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[copiedUpTo..<j]))
-                        out.append(contentsOf: publicValue)
-                        copiedUpTo = j + upstreamValue.count
-                        i = copiedUpTo
-                        continue
-                    }
-                }
+        var from = 0
+        while let i = ByteSearch.firstIndex(of: key, in: event, from: from) {
+            from = i + key.count
+            var j = i + key.count
+            while j < n && (event[j] == 0x20 || event[j] == 0x09) { j += 1 }
+            guard j < n && event[j] == UInt8(ascii: ":") else { continue }
+            j += 1
+            while j < n && (event[j] == 0x20 || event[j] == 0x09) { j += 1 }
+            if j + upstreamValue.count <= n && matches(event, at: j, upstreamValue) {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[copiedUpTo..<j]))
+                out.append(contentsOf: publicValue)
+                copiedUpTo = j + upstreamValue.count
+                from = copiedUpTo
             }
-            i += 1
         }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[copiedUpTo...]))
     }

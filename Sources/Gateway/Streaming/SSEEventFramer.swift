@@ -26,21 +26,19 @@ struct SSEEventFramer {
     /// Returns how many bytes formed complete events.
     static func forEachEvent(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
         var start = 0
-        var i = 0
+        var from = 0
         let n = bytes.count
-        while i < n {
-            if bytes[i] == 0x0A {
-                // "\n\n" or "\n\r\n" ends an event.
-                var j = i + 1
-                if j < n && bytes[j] == 0x0D { j += 1 }
-                if j < n && bytes[j] == 0x0A {
-                    body(UnsafeRawBufferPointer(rebasing: bytes[start...j]))
-                    start = j + 1
-                    i = start
-                    continue
-                }
+        while let i = ByteSearch.firstIndex(of: 0x0A, in: bytes, from: from) {
+            // "\n\n" or "\n\r\n" ends an event.
+            var j = i + 1
+            if j < n && bytes[j] == 0x0D { j += 1 }
+            if j < n && bytes[j] == 0x0A {
+                body(UnsafeRawBufferPointer(rebasing: bytes[start...j]))
+                start = j + 1
+                from = start
+            } else {
+                from = i + 1
             }
-            i += 1
         }
         return start
     }
