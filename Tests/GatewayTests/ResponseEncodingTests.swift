@@ -36,4 +36,14 @@ import Testing
         ResponseEncoding.writeLastChunk(into: &out)
         #expect(String(buffer: out) == "1a\r\n" + String(repeating: "a", count: 26) + "\r\n1\r\nb\r\n0\r\n\r\n")
     }
+
+    @Test func chunkSizesInHexAtDigitBoundaries() {
+        for size in [15, 16, 255, 256, 4096, 65_535, 1_048_577] {
+            var out = ByteBufferAllocator().buffer(capacity: 0)
+            ResponseEncoding.writeChunk(ByteBuffer(repeating: 0x78, count: size), into: &out)
+            let text = String(buffer: out)
+            #expect(text.hasPrefix(String(size, radix: 16) + "\r\n"), "size \(size)")
+            #expect(out.readableBytes == String(size, radix: 16).count + 2 + size + 2)
+        }
+    }
 }

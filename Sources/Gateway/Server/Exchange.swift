@@ -32,8 +32,9 @@ final class Exchange {
             ? nil : ModelFieldRewriter(upstreamID: translate.upstreamModelID, publicID: translate.publicModelID)
     }
 
-    /// Streamed bytes as the client should see them, whole events only; nil when nothing is
-    /// complete yet. Each event is checked for usage and has its model id rewritten.
+    /// Streamed bytes as the client should see them — whole events only, as one chunk of the
+    /// chunked body — or nil when nothing is complete yet. Each event is checked for usage and
+    /// has its model id rewritten.
     func relay(_ buffer: ByteBuffer) -> ByteBuffer? {
         var out: [UInt8] = []
         out.reserveCapacity(buffer.readableBytes + 32)
@@ -43,7 +44,7 @@ final class Exchange {
         return out.isEmpty ? nil : wrap(out)
     }
 
-    /// An unterminated last event, passed on as it is.
+    /// An unterminated last event, passed on as it is (as a chunk).
     func relayRemainder() -> ByteBuffer? {
         let rest = framer.takeRemainder()
         guard !rest.isEmpty else { return nil }
@@ -57,9 +58,10 @@ final class Exchange {
         if let rewriter { rewriter.rewrite(event, into: &out) } else { out.append(contentsOf: event) }
     }
 
+    /// One copy: the events, framed as a chunk.
     private func wrap(_ bytes: [UInt8]) -> ByteBuffer {
-        var result = allocator.buffer(capacity: bytes.count)
-        result.writeBytes(bytes)
+        var result = allocator.buffer(capacity: bytes.count + ResponseEncoding.chunkOverhead)
+        bytes.withUnsafeBytes { ResponseEncoding.writeChunk($0, into: &result) }
         return result
     }
 }

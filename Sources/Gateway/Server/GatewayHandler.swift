@@ -285,7 +285,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 consumed += buffer.readableBytes
                 if exchange.streamingToClient {
                     if let out = exchange.relay(buffer) {
-                        context.write(wrapOutboundOut(chunk(out)), promise: nil)
+                        context.write(wrapOutboundOut(out), promise: nil)
                         wrote = true
                     }
                 } else {
@@ -307,8 +307,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let rate = exchange.accounting?.admission.headers ?? []
         if exchange.streamingToClient {
             var tail = context.channel.allocator.buffer(capacity: 64)
-            if let rest = exchange.relayRemainder() {
-                ResponseEncoding.writeChunk(rest, into: &tail)
+            if var rest = exchange.relayRemainder() {
+                tail.writeBuffer(&rest)
             }
             if let failure {
                 // After the 200 only an in-band error is possible; SDKs raise on it.
@@ -398,13 +398,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             endResponse(keepAlive: keepAlive || !closeNow, last: head)
         }
-    }
-
-    /// A streamed body part in chunked framing.
-    private func chunk(_ bytes: ByteBuffer) -> ByteBuffer {
-        var framed = context!.channel.allocator.buffer(capacity: bytes.readableBytes + ResponseEncoding.chunkOverhead)
-        ResponseEncoding.writeChunk(bytes, into: &framed)
-        return framed
     }
 
     /// Writes the response's last bytes and flushes; then closes, or goes on with requests the

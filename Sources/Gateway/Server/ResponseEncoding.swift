@@ -76,10 +76,14 @@ enum ResponseEncoding {
     /// One chunk of a chunked body: size in hex, the bytes, CRLF. Empty input writes nothing
     /// (an empty chunk would end the body).
     static func writeChunk(_ bytes: ByteBuffer, into buffer: inout ByteBuffer) {
-        guard bytes.readableBytes > 0 else { return }
-        writeHex(bytes.readableBytes, into: &buffer)
+        bytes.withUnsafeReadableBytes { writeChunk($0, into: &buffer) }
+    }
+
+    static func writeChunk(_ bytes: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        guard bytes.count > 0 else { return }
+        writeHex(bytes.count, into: &buffer)
         buffer.writeStaticString("\r\n")
-        buffer.writeImmutableBuffer(bytes)
+        buffer.writeBytes(bytes)
         buffer.writeStaticString("\r\n")
     }
 
@@ -92,12 +96,21 @@ enum ResponseEncoding {
     static let chunkOverhead = 20
 
     private static func writeHex(_ value: Int, into buffer: inout ByteBuffer) {
+        // Digits into a word, then one write (a write per digit cost more than the chunk's bytes).
         let hex: StaticString = "0123456789abcdef"
-        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
-        if shift < 0 { shift = 0 }
-        while shift >= 0 {
-            buffer.writeInteger(hex.utf8Start[(value >> shift) & 0xF])
-            shift -= 4
+        var digits: UInt64 = 0
+        var count = 0
+        var rest = value
+        repeat {
+            digits = digits << 8 | UInt64(hex.utf8Start[rest & 0xF])
+            rest >>= 4
+            count += 1
+        } while rest > 0 && count < 8
+        precondition(rest == 0, "chunk larger than 4 GiB")
+        // The most significant digit went in last, into the lowest byte: in memory (little
+        // endian) the digits are in reading order.
+        withUnsafeBytes(of: digits.littleEndian) { raw in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
         }
     }
 }
