@@ -9,6 +9,8 @@ public struct SHA256: Sendable {
 
     public init() { buffer.reserveCapacity(64) }
 
+    private init(reservingBuffer: Bool) {}
+
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
         if handled == nil { update(Array(bytes)) }
@@ -37,25 +39,55 @@ public struct SHA256: Sendable {
     public mutating func update(_ string: String) { update(string.utf8) }
 
     public consuming func finalize() -> [UInt8] {
+        buffer.withUnsafeBytes { finish(tail: $0) }
+        return digest
+    }
+
+    /// Pads `tail` (under 64 bytes, the input after the last whole block) and compresses the
+    /// last one or two blocks, built on the stack.
+    private mutating func finish(tail: UnsafeRawBufferPointer) {
         let bitLength = totalBytes &* 8
-        var tail: [UInt8] = [0x80]
-        let used = (buffer.count + 1) % 64
-        tail.append(contentsOf: repeatElement(0, count: used <= 56 ? 56 - used : 120 - used))
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        let total = totalBytes
-        tail.withUnsafeBytes { update($0) }
-        totalBytes = total
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
-            out.append(UInt8(word >> 24)); out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8)); out.append(UInt8(truncatingIfNeeded: word))
+        withUnsafeTemporaryAllocation(byteCount: 128, alignment: 8) { block in
+            block.initializeMemory(as: UInt8.self, repeating: 0)
+            UnsafeMutableRawBufferPointer(rebasing: block[0..<tail.count]).copyMemory(from: tail)
+            block[tail.count] = 0x80
+            // The 64-bit length ends the last block; a tail of 56 bytes or more needs a second.
+            let end = tail.count < 56 ? 64 : 128
+            for k in 0..<8 { block[end - 1 - k] = UInt8(truncatingIfNeeded: bitLength >> UInt64(8 * k)) }
+            compress(UnsafeRawBufferPointer(rebasing: block[0..<64]))
+            if end == 128 { compress(UnsafeRawBufferPointer(rebasing: block[64..<128])) }
         }
-        return out
+    }
+
+    private var digest: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
+            for (i, word) in words.enumerated() {
+                out[i * 4] = UInt8(word >> 24); out[i * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                out[i * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8); out[i * 4 + 3] = UInt8(truncatingIfNeeded: word)
+            }
+            count = 32
+        }
     }
 
     public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        if let digest = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return digest }
         var h = SHA256(); h.update(bytes); return h.finalize()
+    }
+
+    /// One shot, without the incremental buffer: whole blocks straight from `input`, the tail
+    /// padded on the stack. (An API key is hashed on every request.)
+    public static func hash(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        var h = SHA256(reservingBuffer: false)
+        h.totalBytes = UInt64(input.count)
+        let whole = input.count & ~63
+        var offset = 0
+        while offset < whole {
+            h.compress(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + 64)]))
+            offset += 64
+        }
+        h.finish(tail: UnsafeRawBufferPointer(rebasing: input[whole...]))
+        return h.digest
     }
 
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
@@ -93,14 +125,16 @@ public struct SHA256: Sendable {
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
         var (a, b, c, d, e, f, g, h) = state
+        Self.roundConstants.withUnsafeBufferPointer { k in
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ Self.roundConstants[i] &+ w[i]
+            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
             h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+        }
         }
         state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
         }

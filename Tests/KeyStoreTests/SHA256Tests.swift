@@ -18,6 +18,20 @@ import Testing
         #expect(SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    /// The one-shot path pads on the stack; every length around the block and padding
+    /// boundaries (55/56, 63/64, 119/120) must agree with byte-at-a-time updates.
+    @Test func oneShotEqualsByteAtATimeForEveryLength() {
+        let data = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        for length in 0...200 {
+            var h = SHA256()
+            for byte in data[..<length] { h.update([byte]) }
+            let incremental = h.finalize()
+            #expect(SHA256.hash(Array(data[..<length])) == incremental, "length \(length)")
+            // A sequence without contiguous storage takes the incremental path.
+            #expect(SHA256.hash(data[..<length].lazy.map { $0 }) == incremental, "length \(length)")
+        }
+    }
+
     @Test func incrementalEqualsOneShot() {
         let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         for split in [0, 1, 63, 64, 65, 500, 999] {
