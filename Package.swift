@@ -50,7 +50,8 @@ let package = Package(
                 swiftSettings: strict, plugins: ["RouteCompilerPlugin"]),
 
         // Runtime layers, in request order.
-        .target(name: "SwitchyardJSON", dependencies: ["CJansson"], path: "Sources/SwitchyardJSON", swiftSettings: strict),
+        .target(name: "CJSONScan", path: "Sources/CJSONScan"),
+        .target(name: "SwitchyardJSON", dependencies: ["CJansson", "CJSONScan"], path: "Sources/SwitchyardJSON", swiftSettings: strict),
         .target(name: "LMDBSupport", dependencies: ["CLMDB"], path: "Sources/LMDBSupport", swiftSettings: strict),
         .target(name: "KeyStore", dependencies: ["CLMDB", "LMDBSupport", "SHA256"], path: "Sources/KeyStore", swiftSettings: strict),
         .target(name: "Accounting", dependencies: ["CLMDB", "LMDBSupport"], path: "Sources/Accounting", exclude: ["README.md"],
