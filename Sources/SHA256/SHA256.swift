@@ -7,9 +7,7 @@ public struct SHA256: Sendable {
     private var buffer: [UInt8] = []
     private var totalBytes: UInt64 = 0
 
-    public init() { buffer.reserveCapacity(64) }
-
-    private init(reservingBuffer: Bool) {}
+    public init() {}
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
@@ -61,10 +59,14 @@ public struct SHA256: Sendable {
 
     private var digest: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-            let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
-            for (i, word) in words.enumerated() {
-                out[i * 4] = UInt8(word >> 24); out[i * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
-                out[i * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8); out[i * 4 + 3] = UInt8(truncatingIfNeeded: word)
+            // The eight words, big-endian (a homogeneous tuple is laid out like an array).
+            withUnsafeBytes(of: state) { words in
+                for i in 0..<8 {
+                    let word = words.load(fromByteOffset: i * 4, as: UInt32.self).bigEndian
+                    withUnsafeBytes(of: word) { bytes in
+                        for k in 0..<4 { out[i * 4 + k] = bytes[k] }
+                    }
+                }
             }
             count = 32
         }
@@ -78,7 +80,7 @@ public struct SHA256: Sendable {
     /// One shot, without the incremental buffer: whole blocks straight from `input`, the tail
     /// padded on the stack. (An API key is hashed on every request.)
     public static func hash(_ input: UnsafeRawBufferPointer) -> [UInt8] {
-        var h = SHA256(reservingBuffer: false)
+        var h = SHA256()
         h.totalBytes = UInt64(input.count)
         let whole = input.count & ~63
         var offset = 0

@@ -186,27 +186,13 @@ public struct JSONTopLevelScanner {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// `bytes` with several non-overlapping spans replaced, in one copy.
-    public static func splice(_ bytes: UnsafeRawBufferPointer, edits: [(Range<Int>, [UInt8])]) -> [UInt8] {
-        let sorted = edits.sorted { $0.0.lowerBound < $1.0.lowerBound }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + sorted.reduce(0) { $0 + $1.1.count })
-        var copied = 0
-        for (span, replacement) in sorted {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copied..<span.lowerBound]))
-            out.append(contentsOf: replacement)
-            copied = span.upperBound
-        }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copied...]))
-        return out
-    }
-
     /// The size of `bytes` after `edits` (non-overlapping spans, any order).
     public static func splicedCount(_ bytes: UnsafeRawBufferPointer, edits: [(Range<Int>, [UInt8])]) -> Int {
         edits.reduce(bytes.count) { $0 - $1.0.count + $1.1.count }
     }
 
-    /// `splice(_:edits:)` written into `out`, which must hold exactly `splicedCount` bytes.
+    /// `bytes` with several non-overlapping spans replaced (any order), written into `out` in one
+    /// copy; `out` must hold exactly `splicedCount` bytes.
     public static func splice(_ bytes: UnsafeRawBufferPointer, edits: [(Range<Int>, [UInt8])],
                               into out: UnsafeMutableRawBufferPointer) {
         let sorted = edits.sorted { $0.0.lowerBound < $1.0.lowerBound }

@@ -29,7 +29,6 @@ public final class UpstreamBody: @unchecked Sendable {
     public let count: Int
 
     public var isEmpty: Bool { count == 0 }
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[0..<count]) }
     var baseAddress: UnsafeMutableRawPointer { storage.baseAddress! }
 
     /// `count` bytes, all written by `fill` (the memory is uninitialized until then).
@@ -37,14 +36,6 @@ public final class UpstreamBody: @unchecked Sendable {
         storage = .allocate(byteCount: max(count, 1), alignment: 1)
         self.count = count
         fill(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
-    }
-
-    public convenience init(_ bytes: UnsafeRawBufferPointer) {
-        self.init(count: bytes.count) { $0.copyMemory(from: bytes) }
-    }
-
-    public convenience init(_ bytes: [UInt8]) {
-        self.init(count: bytes.count) { out in bytes.withUnsafeBytes { out.copyMemory(from: $0) } }
     }
 
     deinit { storage.deallocate() }

@@ -82,26 +82,24 @@ import Testing
         }
     }
 
-    @Test func spliceIntoMemoryMatchesSpliceToArray() throws {
+    @Test func spliceIntoMemoryAppliesEditsInAnyOrder() throws {
         let text = #"{"model": "public", "stream": true, "messages": []}"#
         let bytes = Array(text.utf8)
         let spans = try JSONTopLevelScanner.scanObject(bytes, keys: ["model", "stream"])
-        // Out of order, one longer, one shorter, one insertion: the two outputs must be equal.
+        // Out of order, one longer, one shorter, one insertion.
         let edits: [(Range<Int>, [UInt8])] = [
             (spans[1]!.value, Array("false".utf8)),
             (spans[0]!.value, Array(#""a-much-longer-upstream-id""#.utf8)),
             (1..<1, Array(#""x":1,"#.utf8)),
         ]
+        let expected = #"{"x":1,"model": "a-much-longer-upstream-id", "stream": false, "messages": []}"#
         bytes.withUnsafeBytes { raw in
-            let expected = JSONTopLevelScanner.splice(raw, edits: edits)
             let count = JSONTopLevelScanner.splicedCount(raw, edits: edits)
-            #expect(count == expected.count)
+            #expect(count == expected.utf8.count)
             let out = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
             defer { out.deallocate() }
             JSONTopLevelScanner.splice(raw, edits: edits, into: out)
-            #expect(Array(out) == expected)
-            #expect(String(decoding: out, as: UTF8.self)
-                    == #"{"x":1,"model": "a-much-longer-upstream-id", "stream": false, "messages": []}"#)
+            #expect(String(decoding: out, as: UTF8.self) == expected)
         }
     }
 

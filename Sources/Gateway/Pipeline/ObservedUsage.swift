@@ -62,8 +62,8 @@ struct UsageTap {
 
     /// Returns false when the event must not reach the client.
     mutating func inspect(event: UnsafeRawBufferPointer) -> Bool {
-        if Self.contains(event, Self.deltaMarker) { contentChunks += 1 }
-        guard Self.contains(event, Self.usageObjectMarker) || Self.contains(event, Self.spacedUsageMarker),
+        if ByteSearch.contains(Self.deltaMarker, in: event) { contentChunks += 1 }
+        guard ByteSearch.contains(Self.usageObjectMarker, in: event) || ByteSearch.contains(Self.spacedUsageMarker, in: event),
               let payload = Self.dataPayload(event),
               let spans = try? JSONTopLevelScanner.scanObject(payload, keys: Self.chunkKeys) else { return true }
         if let usage = spans[0], usage.kind == .object,
@@ -100,9 +100,5 @@ struct UsageTap {
             i += 1
         }
         return nil
-    }
-
-    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-        ByteSearch.contains(needle, in: haystack)
     }
 }

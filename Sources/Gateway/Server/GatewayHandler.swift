@@ -36,8 +36,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
     private var drainingPipelined = false
-    /// The response in progress uses chunked framing (a stream).
-    private var chunkedResponse = false
 
     init(services: GatewayServices) { self.services = services }
 
@@ -276,7 +274,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     var head = context.channel.allocator.buffer(capacity: 512)
                     ResponseEncoding.writeHead(status: 200, headers: headers, contentLength: nil, keepAlive: exchange.keepAlive,
                                                into: &head)
-                    chunkedResponse = true
                     exchange.accounting?.firstByteMillis = wallClockMillis()
                     context.write(wrapOutboundOut(head), promise: nil)
                     wrote = true
@@ -388,7 +385,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var head = context.channel.allocator.buffer(capacity: 256 + headers.count * 48 + (inline ? body.readableBytes : 0))
         ResponseEncoding.writeHead(status: status, headers: headers, contentLength: body.readableBytes,
                                    keepAlive: keepAlive, into: &head)
-        chunkedResponse = false
         if inline {
             head.writeImmutableBuffer(body)
             endResponse(keepAlive: keepAlive || !closeNow, last: head)
@@ -405,7 +401,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func endResponse(keepAlive: Bool, last: ByteBuffer) {
         guard let context else { return }
         lastActivity = .now()
-        chunkedResponse = false
         let close = !keepAlive || closeWhenIdle
         if close {
             let channel = context.channel
