@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-RELEASE = ROOT / ".build" / "release"
+# SWITCHYARD_RELEASE_DIR: benchmark binaries built elsewhere (e.g. another scratch path or flags).
+RELEASE = Path(os.environ.get("SWITCHYARD_RELEASE_DIR", ROOT / ".build" / "release"))
 WORK = ROOT / ".build-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024

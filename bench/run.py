@@ -45,6 +45,15 @@ LITELLM_MASTER_KEY = "sk-bench-litellm-master"
 
 BENCH_KEYS = 64
 
+# CPU per request is measured at one fixed rate for every proxy (bench/wrk/post.lua, WRK_RATE):
+# below what any of them saturates at here, so each burns CPU per request, not per spin, and
+# the wake-ups per second are the same for all, however fast each one answers. LiteLLM tops out
+# near 100 req/s here, so it gets its own, much lower rate on one connection.
+CPU_RATE, CPU_CONNS = 1500, 4
+LITELLM_CPU_RATE = 25
+# An achieved rate this far below the fixed one means the target (or wrk) could not keep up.
+RATE_SHORTFALL = 0.05
+
 STREAM_WORDS = 100
 STREAM_DELAY_MS = 10
 # Pause between a leak-check load slice and its memory sample: three of the usage store's
@@ -230,12 +239,13 @@ class Bench:
 
     # ---- load generation -------------------------------------------------------------------
 
-    def wrk(self, t: Target, body: str, conns: int, seconds: float, delay_ms: int = 0) -> dict:
+    def wrk(self, t: Target, body: str, conns: int, seconds: float, rate: float = 0) -> dict:
+        """One wrk run: closed loop, or at `rate` requests per second over all `conns` (one thread)."""
         out = self.run / "wrk-out.json"
         if out.exists():
             out.unlink()
         env = dict(os.environ, WRK_BODY=str(self.bodies[body]), WRK_AUTH=t.auth or "", WRK_OUT=str(out),
-                   WRK_DELAY_MS=str(delay_ms))
+                   WRK_RATE=str(rate), WRK_DELAY_MS="0")
         cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "10s",
                "-s", str(lib.BENCH / "wrk" / "post.lua"), t.url]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
@@ -251,6 +261,9 @@ class Bench:
         if res["errors_total"]:
             log(f"  warning: {res['errors_total']} failed or non-2xx answers from {t.name} "
                 f"({res['errors']['status']} non-2xx) in this run")
+        if rate and res["rps"] < rate * (1 - RATE_SHORTFALL):
+            log(f"  warning: {t.name} ran at {res['rps']:,.0f} req/s, {1 - res['rps'] / rate:.0%} below the fixed "
+                f"rate of {rate:,.0f} req/s: it (or wrk) could not keep up, so this is not a fixed-rate figure")
         return res
 
     # ---- scenario 1 and 2: latency at one connection ----------------------------------------
@@ -385,8 +398,9 @@ class Bench:
     # ---- scenario 4: CPU, memory, cold start ------------------------------------------------
 
     def cpu(self):
-        # Four connections, each pausing 2 ms before its next request: ~1,800 req/s, well below
-        # what either proxy saturates at here, so both burn CPU per request, not per spin.
+        # The same fixed rate for both proxies (CPU_RATE over CPU_CONNS connections), well below
+        # what either saturates at here; LiteLLM at its own rate (see CPU_RATE).
+        self.r["config"]["cpu_rate"] = {"proxies": CPU_RATE, "conns": CPU_CONNS, "litellm": LITELLM_CPU_RATE}
         names = [n for n in ("nginx", "switchyard") if n in self.by]
         rounds = {n: [] for n in names}
         for r in range(self.cpu_rounds):
@@ -394,7 +408,7 @@ class Bench:
                 t = self.by[n]
                 pids = t.pids()
                 before = lib.cpu_ticks(pids)
-                res = self.wrk(t, "small", conns=4, seconds=self.cpu_s, delay_ms=2)
+                res = self.wrk(t, "small", conns=CPU_CONNS, seconds=self.cpu_s, rate=CPU_RATE)
                 ticks = lib.cpu_ticks(pids) - before
                 rounds[n].append((ticks * 1e6 / lib.CLK_TCK / max(res["requests"], 1), res["rps"]))
         out = {n: {"us_per_request": med([x[0] for x in rounds[n]]), "rps": med([x[1] for x in rounds[n]])} for n in names}
@@ -402,7 +416,7 @@ class Bench:
             t = self.by["litellm"]
             pids = t.pids()
             before = lib.cpu_ticks(pids)
-            res = self.wrk(t, "small", conns=1, seconds=self.cpu_s, delay_ms=20)
+            res = self.wrk(t, "small", conns=1, seconds=self.cpu_s, rate=LITELLM_CPU_RATE)
             ticks = lib.cpu_ticks(pids) - before
             out["litellm"] = {"us_per_request": ticks * 1e6 / lib.CLK_TCK / max(res["requests"], 1), "rps": res["rps"]}
         for n, o in out.items():
@@ -421,7 +435,7 @@ class Bench:
                     continue
                 pids = t.pids()
                 before = lib.cpu_ticks(pids)
-                res = self.wrk(t, "small", conns=4, seconds=self.cpu_s, delay_ms=2)
+                res = self.wrk(t, "small", conns=CPU_CONNS, seconds=self.cpu_s, rate=CPU_RATE)
                 rounds[t.name]["cpu"].append(
                     (lib.cpu_ticks(pids) - before) * 1e6 / lib.CLK_TCK / max(res["requests"], 1))
                 rounds[t.name]["rps16"].append(self.wrk(t, "small", conns=16, seconds=self.tput_s)["rps"])
@@ -725,8 +739,14 @@ def report(r, m, command) -> str:
         L.append(f"| throughput, 16 conns | {on['rps16']:,.0f} req/s | {off['rps16']:,.0f} req/s | "
                  f"{(on['rps16'] / off['rps16'] - 1) * 100:+.0f}% |")
     L.append("")
-    L.append("nginx figures are the sum of its master and worker processes; LiteLLM's CPU is measured at "
-             f"~{c.get('litellm', {}).get('rps', 0):.0f} req/s (one connection, 20 ms pauses), the others at ~{c['switchyard']['rps']:,.0f} req/s. "
+    cr = r.get("config", {}).get("cpu_rate")
+    if cr:
+        how = (f"CPU per request is measured at a fixed rate: {cr['proxies']:,} req/s over {cr['conns']} connections "
+               f"for nginx and Switchyard, {cr['litellm']} req/s over one connection for LiteLLM (`@` is the rate reached). ")
+    else:  # results.json from before the fixed-rate schedule
+        how = (f"LiteLLM's CPU is measured at ~{c.get('litellm', {}).get('rps', 0):.0f} req/s (one connection, 20 ms pauses), "
+               f"the others at ~{c['switchyard']['rps']:,.0f} req/s. ")
+    L.append("nginx figures are the sum of its master and worker processes; " + how +
              "Raw numbers: `.build-bench/results.json`.")
     return "\n".join(L)
 

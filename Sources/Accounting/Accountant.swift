@@ -174,19 +174,14 @@ public final class Accountant: Sendable {
         return state
     }
 
-    /// The next id from the shared counter (reservation ids, record sequence numbers).
-    func nextSequence(_ txn: OpaquePointer) throws(AccountingError) -> UInt64 {
-        let dbi = db[Layout.meta]
-        var next: UInt64 = 1
-        if let raw = try environment.get(txn, dbi, Layout.seqKey, "read sequence") {
-            var r = ByteReader(raw)
-            guard let v = r.int64LE(), r.atEnd else { throw .corruptRecord(environment.path, "sequence") }
-            next = UInt64(bitPattern: v)
-        }
-        var w = ByteWriter(capacity: 8)
-        w.int64LE(Int64(bitPattern: next &+ 1))
-        try environment.put(txn, dbi, Layout.seqKey, w.bytes, "write sequence")
-        return next
+    /// A new id for a reservation or a record: the id of the write transaction taking it. LMDB
+    /// numbers write transactions in one increasing sequence per environment, across every
+    /// process sharing the folder, and each transaction takes at most one id, so ids are unique
+    /// without a shared counter to read and write (that counter cost a lookup and a B-tree write
+    /// per request). Ids the counter handed out earlier never exceed the transaction they were
+    /// taken in, so they cannot collide with later transaction ids.
+    func newID(_ txn: OpaquePointer) -> UInt64 {
+        UInt64(mdb_txn_id(txn))
     }
 
     private static func makeFolders(_ path: String) throws(AccountingError) {

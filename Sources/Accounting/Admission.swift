@@ -79,7 +79,7 @@ extension Accountant {
                 return (false, AdmissionResult(decision: decision, requests: requests, tokens: tokens))
             }
 
-            let reservation = Reservation(id: try nextSequence(txn), keyID: keyID, day: day, tokens: estimate,
+            let reservation = Reservation(id: newID(txn), keyID: keyID, day: day, tokens: estimate,
                                           admittedAtMillis: nowMillis)
             state.reservedTokens += estimate
             state.requestsInFlight += 1

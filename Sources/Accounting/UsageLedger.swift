@@ -36,8 +36,7 @@ extension Accountant {
     }
 
     /// Records in `[fromMillis, toMillis)` in time order (same-millisecond records in the order
-    /// their sequence numbers were taken: at admission for admitted requests, at commit for the
-    /// others), optionally for one key, at most `limit`.
+    /// their ids were taken: at admission for admitted requests, at commit for the others), optionally for one key, at most `limit`.
     public func records(fromMillis: Int64 = .min, toMillis: Int64 = .max, keyID: String? = nil,
                         limit: Int = .max) throws(AccountingError) -> [UsageRecord] {
         let env = environment
@@ -58,8 +57,8 @@ extension Accountant {
         }
     }
 
-    /// `sequence`: an id already taken from the shared counter (the reservation's), which saves
-    /// taking another; nil takes one. Either way a record never replaces another.
+    /// `sequence`: the reservation's id, which saves taking another; nil takes the transaction's
+    /// (`newID`). Either way a record never replaces another.
     func appendRecord(_ txn: OpaquePointer, _ record: UsageRecord, day: UTCDay, sequence: UInt64? = nil) throws(AccountingError) {
         let env = environment
         let value = RecordCoding.encode(record)
@@ -69,7 +68,7 @@ extension Accountant {
             // Stored under the reservation's id.
         } else {
             // No id yet, or the reservation was finished before at the same millisecond.
-            try env.put(txn, recordsDB, Layout.recordKey(record.timeMillis, try nextSequence(txn)), value, "append usage record")
+            try env.put(txn, recordsDB, Layout.recordKey(record.timeMillis, newID(txn)), value, "append usage record")
         }
         let totalsKey = Layout.totalsKey(day, record.keyID, record.model)
         var totals = UsageTotals()

@@ -108,9 +108,11 @@ enum RecordCoding {
     static let maxStringBytes = Int(UInt16.max)
 
     static func validate(_ r: UsageRecord) throws(AccountingError) {
-        for (name, text) in [("key id", r.keyID), ("model", r.model), ("provider", r.provider), ("endpoint", r.endpoint)] {
+        // Checked one by one: an array of (name, text) pairs cost an allocation per record.
+        func check(_ text: String, _ name: StaticString) throws(AccountingError) {
             guard text.utf8.count <= maxStringBytes else { throw .invalidArgument("\(name) is longer than \(maxStringBytes) bytes") }
         }
+        try check(r.keyID, "key id"); try check(r.model, "model"); try check(r.provider, "provider"); try check(r.endpoint, "endpoint")
         if case let .rejected(reason) = r.outcome, reason.utf8.count > maxStringBytes {
             throw .invalidArgument("reject reason is longer than \(maxStringBytes) bytes")
         }
@@ -128,10 +130,9 @@ enum RecordCoding {
         var w = ByteWriter(capacity: 96 + r.keyID.utf8.count + r.model.utf8.count + r.provider.utf8.count + r.endpoint.utf8.count)
         w.u8(version)
         w.u8((r.estimated ? 1 : 0) | (r.timeToFirstByteMillis != nil ? 2 : 0))
-        for v in [r.timeMillis, Int64(r.status), r.promptTokens, r.completionTokens, r.cachedPromptTokens,
-                  r.reasoningTokens, r.creditsMicros, r.latencyMillis, r.timeToFirstByteMillis ?? 0] {
-            w.int64LE(v)
-        }
+        w.int64LE(r.timeMillis); w.int64LE(Int64(r.status)); w.int64LE(r.promptTokens); w.int64LE(r.completionTokens)
+        w.int64LE(r.cachedPromptTokens); w.int64LE(r.reasoningTokens); w.int64LE(r.creditsMicros)
+        w.int64LE(r.latencyMillis); w.int64LE(r.timeToFirstByteMillis ?? 0)
         var reason = ""
         switch r.outcome {
         case .ok: w.u8(0)
@@ -139,7 +140,7 @@ enum RecordCoding {
         case let .rejected(why): w.u8(2); reason = why
         case .clientDisconnected: w.u8(3)
         }
-        for s in [r.keyID, r.model, r.provider, r.endpoint, reason] { w.string16(s) }
+        w.string16(r.keyID); w.string16(r.model); w.string16(r.provider); w.string16(r.endpoint); w.string16(reason)
         return w.bytes
     }
 
@@ -171,27 +172,23 @@ enum RecordCoding {
     static func encode(_ t: UsageTotals) -> [UInt8] {
         var w = ByteWriter(capacity: 81)
         w.u8(version)
-        for v in [t.requests, t.promptTokens, t.completionTokens, t.cachedPromptTokens, t.reasoningTokens,
-                  t.creditsMicros, t.estimatedRequests, t.rejectedRequests, t.upstreamErrors, t.clientDisconnects] {
-            w.int64LE(v)
-        }
+        w.int64LE(t.requests); w.int64LE(t.promptTokens); w.int64LE(t.completionTokens); w.int64LE(t.cachedPromptTokens)
+        w.int64LE(t.reasoningTokens); w.int64LE(t.creditsMicros); w.int64LE(t.estimatedRequests)
+        w.int64LE(t.rejectedRequests); w.int64LE(t.upstreamErrors); w.int64LE(t.clientDisconnects)
         return w.bytes
     }
 
     static func decodeTotals(_ buffer: UnsafeRawBufferPointer) -> UsageTotals? {
         var r = ByteReader(buffer)
         guard r.u8() == version else { return nil }
-        var v: [Int64] = []
-        v.reserveCapacity(10)
-        for _ in 0..<10 {
-            guard let x = r.int64LE() else { return nil }
-            v.append(x)
-        }
-        guard r.atEnd else { return nil }
         var t = UsageTotals()
-        t.requests = v[0]; t.promptTokens = v[1]; t.completionTokens = v[2]; t.cachedPromptTokens = v[3]
-        t.reasoningTokens = v[4]; t.creditsMicros = v[5]; t.estimatedRequests = v[6]
-        t.rejectedRequests = v[7]; t.upstreamErrors = v[8]; t.clientDisconnects = v[9]
+        guard let requests = r.int64LE(), let prompt = r.int64LE(), let completion = r.int64LE(), let cached = r.int64LE(),
+              let reasoning = r.int64LE(), let credits = r.int64LE(), let estimated = r.int64LE(),
+              let rejected = r.int64LE(), let upstreamErrors = r.int64LE(), let disconnects = r.int64LE(),
+              r.atEnd else { return nil }
+        t.requests = requests; t.promptTokens = prompt; t.completionTokens = completion; t.cachedPromptTokens = cached
+        t.reasoningTokens = reasoning; t.creditsMicros = credits; t.estimatedRequests = estimated
+        t.rejectedRequests = rejected; t.upstreamErrors = upstreamErrors; t.clientDisconnects = disconnects
         return t
     }
 }

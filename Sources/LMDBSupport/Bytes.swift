@@ -9,13 +9,13 @@ public struct ByteWriter {
 
     @inlinable public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
+    // Whole words are appended in one piece: a byte at a time was a capacity check per byte.
     @inlinable public mutating func int64LE(_ v: Int64) {
-        var x = UInt64(bitPattern: v)
-        for _ in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: x)); x >>= 8 }
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     @inlinable public mutating func uint64BE(_ v: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// Signed values in keys: flipping the sign bit makes bytewise order match numeric order.
@@ -24,7 +24,7 @@ public struct ByteWriter {
     /// Signed 32-bit values in keys, ordered like `int64Key`.
     @inlinable public mutating func int32Key(_ v: Int32) {
         let x = UInt32(bitPattern: v) ^ (1 << 31)
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: x >> UInt32(shift))) }
+        withUnsafeBytes(of: x.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     @inlinable public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }

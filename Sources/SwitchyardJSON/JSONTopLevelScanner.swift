@@ -6,6 +6,9 @@
 // The rest of the body is forwarded byte for byte.
 
 import CJSONScan
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public var offset: Int
@@ -42,9 +45,30 @@ public struct JSONTopLevelScanner {
     }
 
     public static func scanObject(_ bytes: UnsafeRawBufferPointer, keys: JSONKeySet) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
-        var scanner = Cursor(bytes: bytes)
         let wanted = keys.names
         var found = [JSONMemberSpan?](repeating: nil, count: wanted.count)
+        try forEachMember(bytes) { name, span in
+            for (i, key) in wanted.enumerated() where nameEquals(name, key) { found[i] = span }
+        }
+        return found
+    }
+
+    /// Whether a member name from `forEachMember` is `key` (compared as bytes, escapes not decoded).
+    @inline(__always)
+    public static func nameEquals(_ name: UnsafeRawBufferPointer, _ key: [UInt8]) -> Bool {
+        name.count == key.count
+            && (key.isEmpty || key.withUnsafeBytes { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 })
+    }
+
+    /// Scans `bytes`, which must hold exactly one JSON object (whitespace around it allowed), and
+    /// calls `body` with each top-level member's name (the bytes between the quotes, escapes
+    /// not decoded) and value span, in document order. Allocates nothing: for reading a few
+    /// fields of a small object (a `usage`), where a key set and a result array would cost more
+    /// than the scan.
+    @inline(__always)
+    public static func forEachMember(_ bytes: UnsafeRawBufferPointer,
+                                     _ body: (UnsafeRawBufferPointer, JSONMemberSpan) -> Void) throws(JSONSyntaxError) {
+        var scanner = Cursor(bytes: bytes)
         scanner.skipWhitespace()
         guard scanner.peek() == UInt8(ascii: "{") else {
             throw scanner.error(scanner.atEnd ? "empty body, expected a JSON object" : "expected a JSON object")
@@ -66,10 +90,8 @@ public struct JSONTopLevelScanner {
                 scanner.skipWhitespace()
                 let valueStart = scanner.index
                 let kind = try scanner.skipValue()
-                let span = JSONMemberSpan(value: valueStart..<scanner.index, kind: kind)
-                for (i, key) in wanted.enumerated() where key.count == keyEnd - keyStart {
-                    if scanner.matches(key, at: keyStart) { found[i] = span }
-                }
+                body(UnsafeRawBufferPointer(rebasing: bytes[keyStart..<keyEnd]),
+                     JSONMemberSpan(value: valueStart..<scanner.index, kind: kind))
                 scanner.skipWhitespace()
                 guard let c = scanner.peek() else { throw scanner.error("unexpected end inside the top-level object") }
                 scanner.index += 1
@@ -79,7 +101,6 @@ public struct JSONTopLevelScanner {
         }
         scanner.skipWhitespace()
         guard scanner.atEnd else { throw scanner.error("unexpected data after the JSON object") }
-        return found
     }
 
     public static func scanObject(_ bytes: [UInt8], keys: [String]) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
@@ -169,6 +190,13 @@ public struct JSONTopLevelScanner {
     /// Appends `text` as a JSON string literal (with quotes) to `out`.
     public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + text.utf8.count + 2)  // exact unless something is escaped
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            // Nothing to escape (model ids, usually): one copy instead of a branch per byte.
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         out.append(UInt8(ascii: "\""))
         for c in text.utf8 {
             switch c {
@@ -233,11 +261,6 @@ private struct Cursor {
     @inline(__always) func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
     func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
-
-    func matches(_ key: [UInt8], at start: Int) -> Bool {
-        for (k, b) in key.enumerated() where bytes[start + k] != b { return false }
-        return true
-    }
 
     @inline(__always) mutating func skipWhitespace() {
         while index < bytes.count {

@@ -294,12 +294,8 @@ public final class UpstreamClient: @unchecked Sendable {
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
 
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        for header in request.headers { list = curl_slist_append(list, header) }
-        // Without this libcurl sends `Expect: 100-continue` for large bodies and waits for it.
-        list = curl_slist_append(list, "Expect:")
-        transfer.headerList = list
-        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
+        // The transfer holds the request, so the shared list outlives the call.
+        _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(request.headers.list))
 
         // The method is set in full every time: a pooled handle remembers the last call's.
         if request.method == "POST" || !request.body.isEmpty {

@@ -1,3 +1,4 @@
+import CCurl
 import NIOCore
 
 /// One call to a provider, fully prepared by the gateway (URL, provider auth, rewritten body).
@@ -5,17 +6,38 @@ public struct UpstreamRequest: Sendable {
     public var method: String
     public var url: String
     /// `Name: value` lines, sent as given.
-    public var headers: [String]
+    public var headers: UpstreamHeaderLines
     public var body: UpstreamBody
     public var connectTimeoutMs: Int
     /// Longest upstream silence before the call fails with `.timedOut`.
     public var readTimeoutMs: Int
 
-    public init(method: String = "POST", url: String, headers: [String], body: UpstreamBody,
+    public init(method: String = "POST", url: String, headers: UpstreamHeaderLines, body: UpstreamBody,
                 connectTimeoutMs: Int, readTimeoutMs: Int) {
         self.method = method; self.url = url; self.headers = headers; self.body = body
         self.connectTimeoutMs = connectTimeoutMs; self.readTimeoutMs = readTimeoutMs
     }
+}
+
+/// Request header lines, built once into libcurl's list form. Immutable, so one object serves
+/// every call that sends the same lines (a provider's fixed headers): a call then allocates no
+/// strings and no list nodes (that was about ten allocations per call).
+///
+/// `@unchecked Sendable`: the list is written only in `init`; libcurl only reads it.
+public final class UpstreamHeaderLines: @unchecked Sendable {
+    public let lines: [String]
+    let list: UnsafeMutablePointer<curl_slist>?
+
+    public init(_ lines: [String]) {
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for line in lines { list = curl_slist_append(list, line) }
+        // Without this libcurl sends `Expect: 100-continue` for large bodies and waits for it.
+        list = curl_slist_append(list, "Expect:")
+        self.list = list
+        self.lines = lines
+    }
+
+    deinit { curl_slist_free_all(list) }
 }
 
 /// A request body in memory of its own, written once and then only read: libcurl sends it

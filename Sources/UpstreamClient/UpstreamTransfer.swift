@@ -6,7 +6,7 @@ import Synchronization
 /// One in-flight upstream call. The gateway holds it to pause, resume or cancel; everything else
 /// happens under the upstream client's lock.
 ///
-/// `@unchecked Sendable`: the curl handle, header list, body and pending events are touched only
+/// `@unchecked Sendable`: the curl handle, body and pending events are touched only
 /// with the client's lock held (set up when the transfer is added, torn down after removal);
 /// the only state other threads touch is the atomic pause flag and the client reference.
 public final class UpstreamTransfer: @unchecked Sendable {
@@ -25,7 +25,6 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     // Under the client's lock.
     var easy: UnsafeMutableRawPointer?
-    var headerList: UnsafeMutablePointer<curl_slist>?
     var errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     var status = 0
     var headers: [UpstreamHeader] = []
@@ -44,7 +43,6 @@ public final class UpstreamTransfer: @unchecked Sendable {
 
     deinit {
         errorBuffer.deallocate()
-        if let headerList { curl_slist_free_all(headerList) }
     }
 
     /// Stop reading from the provider until `resume()`; the provider's TCP window fills and it

@@ -7,9 +7,10 @@ import LMDBSupport
 ///                                                          admitted-at, key id (see `encodeReservation`)
 ///     records       time (i64 key order), seq (u64 BE)  → `UsageRecord` (RecordCoding)
 ///     totals        day (u32 BE), key id, 0, model      → `UsageTotals` (RecordCoding)
-///     meta          "seq"                                → u64 LE: the next id for reservations and records
-///                                                          (a finished request's record reuses its
-///                                                          reservation's id)
+///     meta          (reserved; an earlier layout kept an id counter here)
+///
+/// Reservation ids and record sequence numbers are the id of the LMDB write transaction that
+/// took them (`Accountant.newID`); a finished request's record reuses its reservation's id.
 ///
 /// `records` sorts by time so a time range is one cursor walk; `totals` sorts by day first so
 /// `--since` is one range scan, and holds one row per (day, key, model), so reports never scan
@@ -17,8 +18,6 @@ import LMDBSupport
 enum Layout {
     static let names = ["rate", "allowance", "reservations", "records", "totals", "meta"]
     static let rate = 0, allowance = 1, reservations = 2, records = 3, totals = 4, meta = 5
-
-    static let seqKey: [UInt8] = Array("seq".utf8)
 
     static func rateKey(_ keyID: String) -> [UInt8] { Array(keyID.utf8) }
 

@@ -1,4 +1,5 @@
 import RouteConfig
+import SwitchyardJSON
 
 /// Lookup structures built once at start-up from the compiled tables: every per-request lookup
 /// is one hash probe. A class: each request's stages hold it, and a struct of this size was
@@ -10,6 +11,9 @@ public final class ModelCatalog: Sendable {
     private let plansByID: [String: PlanEntry]
     private let routes: [RouteKey: RouteTarget]
     private let knownPaths: Set<String>
+    /// Model index → its upstream id as a JSON string literal, spliced into every request body
+    /// whose `model` differs (quoted once here rather than per request).
+    let quotedUpstreamIDs: [[UInt8]]
 
     public struct PlanEntry: Sendable {
         public let plan: Plan
@@ -44,6 +48,11 @@ public final class ModelCatalog: Sendable {
         for route in config.routes { table[RouteKey(method: route.method, path: route.path)] = route.target }
         routes = table
         knownPaths = Set(config.routes.map(\.path))
+        quotedUpstreamIDs = config.models.map { model in
+            var quoted: [UInt8] = []
+            JSONTopLevelScanner.appendQuoted(model.upstreamID, to: &quoted)
+            return quoted
+        }
     }
 
     public enum RouteLookup: Sendable, Equatable {

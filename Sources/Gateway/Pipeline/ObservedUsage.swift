@@ -20,27 +20,53 @@ public struct ObservedUsage: Sendable, Equatable {
     }
 
     /// OpenAI's `usage` object (its JSON text): `prompt_tokens` includes cached,
-    /// `completion_tokens` includes reasoning. Read with the scanner: a tree for ~150 bytes costs
-    /// more than the scan of the whole response.
+    /// `completion_tokens` includes reasoning. One walk over the members, no key sets or result
+    /// arrays: a tree, or a key lookup per field, costs more than the scan of the whole response.
     init?(openAIUsage usage: UnsafeRawBufferPointer) {
-        guard let spans = try? JSONTopLevelScanner.scanObject(usage, keys: Self.usageKeys),
-              let prompt = spans[0].flatMap({ JSONTopLevelScanner.integer(usage, span: $0) }),
-              let completion = spans[1].flatMap({ JSONTopLevelScanner.integer(usage, span: $0) }) else { return nil }
+        var prompt: Int64?, completion: Int64?
+        var cached: Int64 = 0, reasoning: Int64 = 0
+        do {
+            try JSONTopLevelScanner.forEachMember(usage) { name, span in
+                if JSONTopLevelScanner.nameEquals(name, Self.promptKey) {
+                    prompt = JSONTopLevelScanner.integer(usage, span: span)
+                } else if JSONTopLevelScanner.nameEquals(name, Self.completionKey) {
+                    completion = JSONTopLevelScanner.integer(usage, span: span)
+                } else if JSONTopLevelScanner.nameEquals(name, Self.promptDetailsKey) {
+                    cached = Self.nestedInteger(usage, span, Self.cachedKey) ?? 0
+                } else if JSONTopLevelScanner.nameEquals(name, Self.completionDetailsKey) {
+                    reasoning = Self.nestedInteger(usage, span, Self.reasoningKey) ?? 0
+                }
+            }
+        } catch {
+            return nil
+        }
+        guard let prompt, let completion else { return nil }
         promptTokens = prompt
         completionTokens = completion
-        cachedPromptTokens = Self.nestedInteger(usage, spans[2], Self.cachedKey) ?? 0
-        reasoningTokens = Self.nestedInteger(usage, spans[3], Self.reasoningKey) ?? 0
+        cachedPromptTokens = cached
+        reasoningTokens = reasoning
     }
 
-    private static let usageKeys: JSONKeySet = ["prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"]
-    private static let cachedKey: JSONKeySet = ["cached_tokens"]
-    private static let reasoningKey: JSONKeySet = ["reasoning_tokens"]
+    private static let promptKey = Array("prompt_tokens".utf8)
+    private static let completionKey = Array("completion_tokens".utf8)
+    private static let promptDetailsKey = Array("prompt_tokens_details".utf8)
+    private static let completionDetailsKey = Array("completion_tokens_details".utf8)
+    private static let cachedKey = Array("cached_tokens".utf8)
+    private static let reasoningKey = Array("reasoning_tokens".utf8)
 
-    private static func nestedInteger(_ bytes: UnsafeRawBufferPointer, _ span: JSONMemberSpan?, _ key: JSONKeySet) -> Int64? {
-        guard let span, span.kind == .object else { return nil }
+    /// The integer member `key` of the object at `span`, if it is one.
+    private static func nestedInteger(_ bytes: UnsafeRawBufferPointer, _ span: JSONMemberSpan, _ key: [UInt8]) -> Int64? {
+        guard span.kind == .object else { return nil }
         let inner = UnsafeRawBufferPointer(rebasing: bytes[span.value])
-        guard let found = (try? JSONTopLevelScanner.scanObject(inner, keys: key))?[0] else { return nil }
-        return JSONTopLevelScanner.integer(inner, span: found)
+        var found: Int64?
+        do {
+            try JSONTopLevelScanner.forEachMember(inner) { name, member in
+                if JSONTopLevelScanner.nameEquals(name, key) { found = JSONTopLevelScanner.integer(inner, span: member) }
+            }
+        } catch {
+            return nil
+        }
+        return found
     }
 }
 

@@ -24,6 +24,8 @@ struct ResolvedModel: Sendable {
     let model: Model
     let provider: Provider
     let providerIndex: Int
+    /// `model.upstreamID` as a JSON string literal.
+    let quotedUpstreamID: [UInt8]
 }
 
 /// Stage 3: read `model` from the body, resolve id or alias, check it is active, on the caller's
@@ -96,6 +98,7 @@ struct ResolveModel {
         if case .unavailable = secrets.credentials[model.provider] {
             throw GatewayError(.providerNotConfigured, "The provider '\(provider.id)' behind model '\(modelID)' is not configured on this gateway (its credentials are missing). Ask your admin to set them.")
         }
-        return ResolvedModel(index: index, model: model, provider: provider, providerIndex: model.provider)
+        return ResolvedModel(index: index, model: model, provider: provider, providerIndex: model.provider,
+                             quotedUpstreamID: catalog.quotedUpstreamIDs[index])
     }
 }

@@ -6,7 +6,7 @@ import UpstreamClient
 /// speaks it natively changes only `model`: the value is spliced, the rest of the body is
 /// forwarded byte for byte (no parse-and-dump of a 100 KB agent turn).
 struct TranslateRequest {
-    let secrets: ProviderSecrets
+    let calls: ProviderCalls
 
     ///
     /// A streamed request always asks the provider for usage (`stream_options.include_usage`), so
@@ -15,9 +15,7 @@ struct TranslateRequest {
     func chatToChat(body: UnsafeRawBufferPointer, fields: ChatRequestFields, resolved: ResolvedModel) -> UpstreamRequest {
         var edits: [(Range<Int>, [UInt8])] = []
         if resolved.model.upstreamID != fields.modelID {
-            var quoted: [UInt8] = []
-            JSONTopLevelScanner.appendQuoted(resolved.model.upstreamID, to: &quoted)
-            edits.append((fields.modelSpan, quoted))
+            edits.append((fields.modelSpan, resolved.quotedUpstreamID))
         }
         if fields.stream && !fields.clientAskedForUsage {
             if let options = fields.streamOptions {
@@ -35,26 +33,12 @@ struct TranslateRequest {
         let upstreamBody = UpstreamBody(count: JSONTopLevelScanner.splicedCount(body, edits: edits)) { out in
             JSONTopLevelScanner.splice(body, edits: edits, into: out)
         }
+        let call = calls[resolved.providerIndex]
         return UpstreamRequest(method: "POST",
-                               url: url(resolved, path: "/chat/completions"),
-                               headers: headers(resolved, accept: fields.stream ? "text/event-stream" : "application/json"),
+                               url: call.chatCompletionsURL,
+                               headers: fields.stream ? call.streamHeaders : call.jsonHeaders,
                                body: upstreamBody,
                                connectTimeoutMs: resolved.provider.connectTimeoutMs,
                                readTimeoutMs: resolved.provider.readTimeoutMs)
-    }
-
-    func url(_ resolved: ResolvedModel, path: String) -> String {
-        var url = resolved.provider.baseURL + path
-        if case .query(let parameter) = secrets.credentials[resolved.providerIndex] { url += "?" + parameter }
-        return url
-    }
-
-    /// Only what the provider needs: content type, its own credential and configured headers.
-    /// Nothing from the client is copied, so the client's key can never leak upstream.
-    func headers(_ resolved: ResolvedModel, accept: String) -> [String] {
-        var lines = ["Content-Type: application/json", "Accept: \(accept)"]
-        if case .header(let line) = secrets.credentials[resolved.providerIndex] { lines.append(line) }
-        for header in resolved.provider.headers { lines.append("\(header.name): \(header.value)") }
-        return lines
     }
 }

@@ -19,8 +19,11 @@ struct TranslateResponse {
     let upstreamModelID: String
     let providerID: String
 
+    /// Shared, so a response does not allocate its header list.
+    static let jsonHeaders = [("content-type", "application/json")]
+
     /// A whole (non-streamed) provider response. One scan of the top level finds `model` (to
-    /// rewrite) and `usage` (to account); only the small `usage` object is parsed into a tree.
+    /// rewrite) and `usage` (to account); the small `usage` object is read by `ObservedUsage`.
     func complete(status: Int, headers: [UpstreamHeader], body: ByteBuffer, allocator: ByteBufferAllocator) -> Result<PreparedResponse, GatewayError> {
         guard (200..<300).contains(status) else { return .failure(providerFailure(status: status, headers: headers, body: body)) }
         return body.withUnsafeReadableBytes { bytes -> Result<PreparedResponse, GatewayError> in
@@ -45,7 +48,7 @@ struct TranslateResponse {
             } else {
                 out = body  // passed on as it came: no copy
             }
-            return .success(PreparedResponse(status: status, headers: [("content-type", "application/json")], body: out, usage: usage))
+            return .success(PreparedResponse(status: status, headers: Self.jsonHeaders, body: out, usage: usage))
         }
     }
 

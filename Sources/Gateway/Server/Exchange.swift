@@ -28,7 +28,8 @@ final class Exchange {
         self.usage = UsageTap(hideUsageChunk: hideUsageChunk)
         self.allocator = allocator
         self.collected = allocator.buffer(capacity: 0)
-        self.rewriter = translate.publicModelID == translate.upstreamModelID
+        // Only streams are relayed event by event; a whole body is rewritten by `translate`.
+        self.rewriter = !stream || translate.publicModelID == translate.upstreamModelID
             ? nil : ModelFieldRewriter(upstreamID: translate.upstreamModelID, publicID: translate.publicModelID)
     }
 

@@ -81,6 +81,25 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         handle(part, context: context)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        armBodyTimerIfReceiving()
+        context.fireChannelReadComplete()
+    }
+
+    /// The body timeout is armed only for a request still incomplete when a read ends: most
+    /// requests arrive whole in one read, and a timer scheduled and cancelled per request costs
+    /// allocations, a heap insertion and a failed promise. The deadline counts from the head.
+    private func armBodyTimerIfReceiving() {
+        guard case .receiving = state, requestTimer == nil, let context else { return }
+        let deadline = lastActivity + .milliseconds(Int64(services.settings.requestTimeoutMs))
+        requestTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            requestTimer = nil
+            guard case .receiving = state else { return }
+            reject(GatewayError(.requestTimeout, "The request body did not arrive within \(services.settings.requestTimeoutMs / 1000) s."))
+            self.context?.close(promise: nil)
+        }
+    }
+
     private var isExchanging: Bool {
         if case .exchanging = state { return true }
         return false
@@ -106,6 +125,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             readHeld = false
             context.read()
         }
+        armBodyTimerIfReceiving()  // a queued request may be waiting for the rest of its body
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -125,12 +145,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                expect.utf8.count == 12, expect.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
                                       promise: nil)
-            }
-            let timeout = TimeAmount.milliseconds(Int64(services.settings.requestTimeoutMs))
-            requestTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-                guard case .receiving = state else { return }
-                reject(GatewayError(.requestTimeout, "The request body did not arrive within \(services.settings.requestTimeoutMs / 1000) s."))
-                context.close(promise: nil)
             }
         case .body(var chunk):
             guard case .receiving(let head, var body) = state else { return }
@@ -217,7 +231,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func startChatCompletion(body: ByteBuffer, caller: Caller, keepAlive: Bool) throws(GatewayError) {
         let resolve = ResolveModel(catalog: services.catalog, secrets: services.secrets)
-        let translate = TranslateRequest(secrets: services.secrets)
+        let translate = TranslateRequest(calls: services.providerCalls)
         let prepared: Result<(ChatRequestFields, ResolvedModel, UpstreamRequest), GatewayError> = body.withUnsafeReadableBytes { bytes in
             do throws(GatewayError) {
                 let fields = try ResolveModel.readChatFields(bytes)
@@ -269,11 +283,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 exchange.upstreamHeaders = headers
                 if exchange.stream && status == 200 {
                     exchange.streamingToClient = true
-                    var headers = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
-                    headers.append(contentsOf: exchange.accounting?.admission.headers ?? [])
                     var head = context.channel.allocator.buffer(capacity: 512)
-                    ResponseEncoding.writeHead(status: 200, headers: headers, contentLength: nil, keepAlive: exchange.keepAlive,
-                                               into: &head)
+                    ResponseEncoding.writeHead(status: 200, headers: Self.streamHeaders, extra: exchange.accounting?.admission.headers ?? [],
+                                               contentLength: nil, keepAlive: exchange.keepAlive, into: &head)
                     exchange.accounting?.firstByteMillis = wallClockMillis()
                     context.write(wrapOutboundOut(head), promise: nil)
                     wrote = true
@@ -296,6 +308,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if wrote { context.flush() }
     }
+
+    private static let streamHeaders = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
 
     private func finish(_ exchange: Exchange, failure: UpstreamFailure?) {
         guard let context else { return }
@@ -339,7 +353,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .success(let response):
             exchange.usage.record(response.usage)
             account(exchange, status: response.status, outcome: .ok)
-            write(status: response.status, headers: response.headers + rate, body: response.body, keepAlive: exchange.keepAlive, headOnly: false)
+            write(status: response.status, headers: response.headers, extraHeaders: rate, body: response.body,
+                  keepAlive: exchange.keepAlive, headOnly: false)
         case .failure(let error):
             account(exchange, status: error.status, outcome: .upstreamError, usage: ObservedUsage.none)
             write(error: error, extraHeaders: rate, keepAlive: exchange.keepAlive, headOnly: false)
@@ -375,15 +390,16 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
               headOnly: headOnly, closeNow: closeNow)
     }
 
-    private func write(status: Int, headers: [(String, String)], body: ByteBuffer, keepAlive: Bool, headOnly: Bool,
-                       closeNow: Bool = true) {
+    private func write(status: Int, headers: [(String, String)], extraHeaders: [(String, String)] = [], body: ByteBuffer,
+                       keepAlive: Bool, headOnly: Bool, closeNow: Bool = true) {
         guard let context else { return }
         let sendsBody = !headOnly && body.readableBytes > 0
         // A small body goes out in the same buffer as the head (one write, one iovec); a large
         // one is passed on as it is rather than copied.
         let inline = sendsBody && body.readableBytes <= 16 * 1024
-        var head = context.channel.allocator.buffer(capacity: 256 + headers.count * 48 + (inline ? body.readableBytes : 0))
-        ResponseEncoding.writeHead(status: status, headers: headers, contentLength: body.readableBytes,
+        var head = context.channel.allocator.buffer(capacity: 256 + (headers.count + extraHeaders.count) * 48
+                                                                 + (inline ? body.readableBytes : 0))
+        ResponseEncoding.writeHead(status: status, headers: headers, extra: extraHeaders, contentLength: body.readableBytes,
                                    keepAlive: keepAlive, into: &head)
         if inline {
             head.writeImmutableBuffer(body)

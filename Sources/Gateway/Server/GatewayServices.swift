@@ -12,6 +12,7 @@ public final class GatewayServices: Sendable {
     public let upstream: UpstreamClient
     public let accountant: Accountant
     let activity: ActivityTracker
+    let providerCalls: ProviderCalls
 
     /// Whether requests go through the limit (Admit) and accounting (Account) stages. Always on
     /// in `switchyard`; only the `switchyard-unmetered` benchmark build turns it off, to measure
@@ -31,6 +32,7 @@ public final class GatewayServices: Sendable {
         self.catalog = ModelCatalog(config: config)
         self.keys = keys
         self.secrets = secrets
+        self.providerCalls = ProviderCalls(providers: catalog.config.providers, secrets: secrets)
         self.upstream = upstream
         self.activity = ActivityTracker()
     }

@@ -12,13 +12,16 @@ import NIOHTTP1
 enum ResponseEncoding {
     /// Status line, `headers`, then `content-length` (or `transfer-encoding: chunked` when
     /// `contentLength` is nil), `connection: close` unless `keepAlive`, and the blank line.
-    static func writeHead(status: Int, headers: [(String, String)], contentLength: Int?, keepAlive: Bool,
-                          into buffer: inout ByteBuffer) {
+    /// `extra` follows `headers` (the rate-limit headers, kept apart so no array is concatenated
+    /// per response).
+    static func writeHead(status: Int, headers: [(String, String)], extra: [(String, String)] = [], contentLength: Int?,
+                          keepAlive: Bool, into buffer: inout ByteBuffer) {
         var reason = HTTPResponseStatus(statusCode: status).reasonPhrase
         // One reservation and plain copies: a `ByteBuffer` write per piece (~50 of them) cost
         // more than the bytes (10.7k instructions for a small response's head).
         var size = 9 + decimalDigits(status) + 1 + reason.utf8.count + 2 + 2
         for (name, value) in headers { size += name.utf8.count + 2 + value.utf8.count + 2 }
+        for (name, value) in extra { size += name.utf8.count + 2 + value.utf8.count + 2 }
         size += contentLength == nil ? 28 : 16 + 20 + 2
         if !keepAlive { size += 19 }
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
@@ -46,6 +49,13 @@ enum ResponseEncoding {
             put(&reason)
             put("\r\n")
             for (name, value) in headers {
+                var name = name, value = value
+                put(&name)
+                put(": ")
+                put(&value)
+                put("\r\n")
+            }
+            for (name, value) in extra {
                 var name = name, value = value
                 put(&name)
                 put(": ")
