@@ -21,6 +21,40 @@ import Testing
         #expect(spans[3] == nil)
     }
 
+    @Test func forEachMemberVisitsTopLevelMembersInOrderWithRawNames() throws {
+        let text = #"{ "a" : 1, "b\"q":{"a":2}, "":[3], "a":"x" }"#
+        let bytes = Array(text.utf8)
+        var seen: [(String, String, JSONValueKind)] = []
+        try bytes.withUnsafeBytes { buffer in
+            try JSONTopLevelScanner.forEachMember(buffer) { name, span in
+                seen.append((String(decoding: name, as: UTF8.self), String(decoding: bytes[span.value], as: UTF8.self), span.kind))
+            }
+        }
+        // Nested members are not visited; names keep their escapes; repeated names are all seen.
+        #expect(seen.map(\.0) == ["a", #"b\"q"#, "", "a"])
+        #expect(seen.map(\.1) == ["1", #"{"a":2}"#, "[3]", #""x""#])
+        #expect(seen.map(\.2) == [.number, .object, .array, .string])
+        #expect(try scan(text, ["a"])[0].map { value(text, $0) } == #""x""#)  // the last one wins
+    }
+
+    @Test func nameEqualsComparesBytesAndLength() {
+        let key = Array("prompt_tokens".utf8)
+        for (candidate, expected) in [("prompt_tokens", true), ("prompt_token", false), ("prompt_tokens_", false),
+                                      ("Prompt_tokens", false), ("", false)] {
+            let equal = Array(candidate.utf8).withUnsafeBytes { JSONTopLevelScanner.nameEquals($0, key) }
+            #expect(equal == expected, "\(candidate)")
+        }
+        #expect([UInt8]().withUnsafeBytes { JSONTopLevelScanner.nameEquals($0, []) })
+    }
+
+    @Test func forEachMemberRejectsWhatScanObjectRejects() {
+        for text in ["", "[]", #"{"a":1,}"#, #"{"a":1} x"#, #"{"a" 1}"#] {
+            #expect(throws: JSONSyntaxError.self, "\(text)") {
+                try Array(text.utf8).withUnsafeBytes { try JSONTopLevelScanner.forEachMember($0) { _, _ in } }
+            }
+        }
+    }
+
     @Test(arguments: [
         "", "   ", "[]", "{", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":[1,]}"#, #"{"a":01}"#,
         #"{"a":"\q"}"#, "{\"a\":\"\u{01}\"}", #"{"a":tru}"#, #"{"a":1} x"#, #"{"a":{"b":[}}"#, #"{"a":"x}"#,

@@ -47,6 +47,37 @@ def test_request_that_never_finishes_sending_gets_408(mock, tmp_path):
         gw.stop()
 
 
+def send_body_in_pieces(gw, key, pause_s, pieces):
+    """A chat request whose body leaves in `pieces` writes, `pause_s` apart; the whole answer."""
+    body = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "slow upload"}]}).encode()
+    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+    sock.sendall(f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+                 f"Content-Type: application/json\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    size = -(-len(body) // pieces)
+    try:
+        for i in range(0, len(body), size):
+            time.sleep(pause_s)
+            sock.sendall(body[i:i + size])
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # answered (408) and closed while we were still sending
+    return read_until_closed(sock)
+
+
+def test_body_timeout_counts_from_the_head_not_from_the_last_piece(mock, tmp_path):
+    # The timer is armed only once a read ends with the body incomplete; a client that keeps
+    # sending small pieces must still be cut off when the whole request is too slow.
+    gw = Gateway(mock, str(tmp_path), extra_args=("--request-timeout-ms", "400"))
+    try:
+        k = gw.create_key("test")
+        slow = send_body_in_pieces(gw, k, pause_s=0.15, pieces=8)  # ~1.2 s in all
+        assert slow.startswith(b"HTTP/1.1 408"), slow[:200]
+        assert b"request_timeout" in slow
+        quick = send_body_in_pieces(gw, k, pause_s=0.03, pieces=4)  # ~0.12 s in all
+        assert quick.startswith(b"HTTP/1.1 200"), quick[:200]
+    finally:
+        gw.stop()
+
+
 def read_until_closed(sock):
     """Everything the server sent before closing. A server that closes with request bytes still
     unread resets the connection; what arrived before the reset is kept."""
