@@ -286,7 +286,12 @@ public final class UpstreamClient: @unchecked Sendable {
         let request = transfer.request
         let me = Unmanaged.passUnretained(transfer).toOpaque()
 
-        _ = sy_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        if let parsed = request.url.handle {
+            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_CURLU, UnsafeMutableRawPointer(parsed))
+        } else {
+            _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_CURLU, nil)
+            _ = sy_curl_easy_setopt_string(easy, CURLOPT_URL, request.url.string)
+        }
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, (request.readTimeoutMs + 999) / 1000))
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)

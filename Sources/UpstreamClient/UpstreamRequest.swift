@@ -4,7 +4,7 @@ import NIOCore
 /// One call to a provider, fully prepared by the gateway (URL, provider auth, rewritten body).
 public struct UpstreamRequest: Sendable {
     public var method: String
-    public var url: String
+    public var url: UpstreamURL
     /// `Name: value` lines, sent as given.
     public var headers: UpstreamHeaderLines
     public var body: UpstreamBody
@@ -12,11 +12,33 @@ public struct UpstreamRequest: Sendable {
     /// Longest upstream silence before the call fails with `.timedOut`.
     public var readTimeoutMs: Int
 
-    public init(method: String = "POST", url: String, headers: UpstreamHeaderLines, body: UpstreamBody,
+    public init(method: String = "POST", url: UpstreamURL, headers: UpstreamHeaderLines, body: UpstreamBody,
                 connectTimeoutMs: Int, readTimeoutMs: Int) {
         self.method = method; self.url = url; self.headers = headers; self.body = body
         self.connectTimeoutMs = connectTimeoutMs; self.readTimeoutMs = readTimeoutMs
     }
+}
+
+/// A provider URL, parsed once into libcurl's URL handle (`CURLOPT_CURLU`), so a call skips
+/// libcurl's parse of the URL string. Falls back to the string if libcurl cannot parse it.
+///
+/// `@unchecked Sendable`: the handle is written only in `init`; libcurl only reads it (it copies
+/// the handle for each transfer).
+public final class UpstreamURL: @unchecked Sendable {
+    public let string: String
+    let handle: OpaquePointer?
+
+    public init(_ string: String) {
+        self.string = string
+        var handle = curl_url()
+        if let parsed = handle, curl_url_set(parsed, CURLUPART_URL, string, 0) != CURLUE_OK {
+            curl_url_cleanup(parsed)
+            handle = nil
+        }
+        self.handle = handle
+    }
+
+    deinit { if let handle { curl_url_cleanup(handle) } }
 }
 
 /// Request header lines, built once into libcurl's list form. Immutable, so one object serves

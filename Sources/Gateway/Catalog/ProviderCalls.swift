@@ -10,7 +10,7 @@ import UpstreamClient
 /// Nothing from the client is copied, so the client's key can never leak upstream.
 final class ProviderCalls: Sendable {
     struct Call: Sendable {
-        let chatCompletionsURL: String
+        let chatCompletionsURL: UpstreamURL
         let jsonHeaders: UpstreamHeaderLines
         let streamHeaders: UpstreamHeaderLines
     }
@@ -29,7 +29,7 @@ final class ProviderCalls: Sendable {
             }
             var url = provider.baseURL + "/chat/completions"
             if case .query(let parameter) = credential { url += "?" + parameter }
-            return Call(chatCompletionsURL: url, jsonHeaders: headers(accept: "application/json"),
+            return Call(chatCompletionsURL: UpstreamURL(url), jsonHeaders: headers(accept: "application/json"),
                         streamHeaders: headers(accept: "text/event-stream"))
         }
     }
