@@ -69,8 +69,9 @@ struct ResolveModel {
                 .member("include_usage")?.bool ?? false
         }
         var outputCap: Int64?
-        for span in [spans[4], spans[5]] {
-            if let span, span.kind == .number, outputCap == nil,
+        // `max_completion_tokens` first, then the older `max_tokens`.
+        for index in 4...5 {
+            if let span = spans[index], span.kind == .number, outputCap == nil,
                let cap = Int64(String(decoding: UnsafeRawBufferPointer(rebasing: body[span.value]), as: UTF8.self)) {
                 outputCap = cap
             }

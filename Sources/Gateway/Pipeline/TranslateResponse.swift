@@ -27,18 +27,25 @@ struct TranslateResponse {
     func complete(status: Int, headers: [UpstreamHeader], body: ByteBuffer, allocator: ByteBufferAllocator) -> Result<PreparedResponse, GatewayError> {
         guard (200..<300).contains(status) else { return .failure(providerFailure(status: status, headers: headers, body: body)) }
         return body.withUnsafeReadableBytes { bytes -> Result<PreparedResponse, GatewayError> in
-            let spans: [JSONMemberSpan?]
+            // One walk, no key set or result array; the last occurrence of a name wins.
+            var modelSpan: JSONMemberSpan?, usageSpan: JSONMemberSpan?
             do {
-                spans = try JSONTopLevelScanner.scanObject(bytes, keys: Self.responseKeys)
+                try JSONTopLevelScanner.forEachMember(bytes) { name, span in
+                    if JSONTopLevelScanner.nameEquals(name, Self.modelKey) {
+                        modelSpan = span
+                    } else if JSONTopLevelScanner.nameEquals(name, Self.usageKey) {
+                        usageSpan = span
+                    }
+                }
             } catch {
                 return .failure(GatewayError(.providerMalformed, "The provider '\(providerID)' returned a malformed response (\(error)). Retry the request."))
             }
             var usage: ObservedUsage?
-            if let span = spans[1], span.kind == .object {
+            if let span = usageSpan, span.kind == .object {
                 usage = ObservedUsage(openAIUsage: UnsafeRawBufferPointer(rebasing: bytes[span.value]))
             }
             var out: ByteBuffer
-            if let span = spans[0], span.kind == .string, publicModelID != upstreamModelID {
+            if let span = modelSpan, span.kind == .string, publicModelID != upstreamModelID {
                 var quoted: [UInt8] = []
                 JSONTopLevelScanner.appendQuoted(publicModelID, to: &quoted)
                 out = allocator.buffer(capacity: bytes.count - span.value.count + quoted.count)
@@ -52,7 +59,8 @@ struct TranslateResponse {
         }
     }
 
-    private static let responseKeys: JSONKeySet = ["model", "usage"]
+    private static let modelKey = Array("model".utf8)
+    private static let usageKey = Array("usage".utf8)
 
     /// A provider status outside 2xx. Its own 4xx (a bad parameter) passes through with its
     /// message; a 429 says the provider, not the plan, is limiting; 5xx becomes 502.
