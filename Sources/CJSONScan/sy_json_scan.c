@@ -45,3 +45,33 @@ size_t sy_json_plain_string_bytes(const unsigned char *bytes, size_t count) {
     }
     return count;
 }
+
+static int sy_is_hex(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int sy_json_skip_string(const unsigned char *bytes, size_t count, size_t start, size_t *end) {
+    size_t i = start + 1;
+    for (;;) {
+        if (i < count) i += sy_json_plain_string_bytes(bytes + i, count - i);
+        if (i >= count) { *end = count; return SY_JSON_UNTERMINATED; }
+        unsigned char c = bytes[i];
+        if (c == '"') { *end = i + 1; return SY_JSON_OK; }
+        if (c != '\\') { *end = i; return SY_JSON_CONTROL_CHARACTER; }
+        if (i + 1 >= count) { *end = count; return SY_JSON_UNTERMINATED; }
+        switch (bytes[i + 1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            i += 2;
+            break;
+        case 'u':
+            if (i + 6 > count) { *end = count; return SY_JSON_UNTERMINATED; }
+            for (size_t k = 2; k < 6; k++) {
+                if (!sy_is_hex(bytes[i + k])) { *end = i + k; return SY_JSON_BAD_UNICODE_ESCAPE; }
+            }
+            i += 6;
+            break;
+        default:
+            *end = i; return SY_JSON_BAD_ESCAPE;
+        }
+    }
+}

@@ -273,43 +273,18 @@ private struct Cursor {
 
     /// At an opening quote; leaves the index after the closing quote.
     mutating func skipString() throws(JSONSyntaxError) {
-        index += 1
-        while index < bytes.count {
-            skipPlainStringBytes()
-            guard index < bytes.count else { break }
-            let c = bytes[index]
-            if c == UInt8(ascii: "\"") { index += 1; return }
-            if c == UInt8(ascii: "\\") {
-                guard index + 1 < bytes.count else { break }
-                let e = bytes[index + 1]
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 2
-                case UInt8(ascii: "u"):
-                    guard index + 6 <= bytes.count else { break }
-                    for k in 2..<6 where !bytes[index + k].isHexDigit {
-                        throw JSONSyntaxError(offset: index + k, reason: "bad \\u escape in string")
-                    }
-                    index += 6
-                default:
-                    throw error("bad escape in string")
-                }
-                continue
-            }
-            if c < 0x20 { throw error("control character in string") }
-            index += 1
+        var end = 0
+        let outcome = Int(sy_json_skip_string(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count, index, &end))
+        guard outcome != SY_JSON_OK else { index = end; return }
+        index = end
+        switch outcome {
+        case SY_JSON_UNTERMINATED: throw error("unterminated string")
+        case SY_JSON_BAD_ESCAPE: throw error("bad escape in string")
+        case SY_JSON_BAD_UNICODE_ESCAPE: throw error("bad \\u escape in string")
+        default: throw error("control character in string")
         }
-        throw JSONSyntaxError(offset: bytes.count, reason: "unterminated string")
     }
 
-    /// Skips string bytes that need no attention (not `"`, `\\` or a control character), sixteen
-    /// at a time with SSE2 (`sy_json_plain_string_bytes`): string contents are most of a coding
-    /// agent's 100 KB turn. A byte loop spent ~16 instructions per byte there, an 8-byte word
-    /// loop ~4.5 on an escape-dense turn.
-    @inline(__always) mutating func skipPlainStringBytes() {
-        index += sy_json_plain_string_bytes(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + index, bytes.count - index)
-    }
 
     /// Any value, iteratively for nested containers so depth costs no stack.
     mutating func skipValue() throws(JSONSyntaxError) -> JSONValueKind {
@@ -426,5 +401,4 @@ private struct ContainerStack {
 
 private extension UInt8 {
     @inline(__always) var isDigit: Bool { self >= 0x30 && self <= 0x39 }
-    @inline(__always) var isHexDigit: Bool { isDigit || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66) }
 }

@@ -59,6 +59,8 @@ import Testing
         "", "   ", "[]", "{", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":[1,]}"#, #"{"a":01}"#,
         #"{"a":"\q"}"#, "{\"a\":\"\u{01}\"}", #"{"a":tru}"#, #"{"a":1} x"#, #"{"a":{"b":[}}"#, #"{"a":"x}"#,
         #"{"a":1.}"#, #"{"a":-}"#, #"{"a":"\u12"}"#,
+        // Bodies cut inside an escape: these used to loop forever on the `\u` case.
+        #"{"a":"\u1"#, #"{"a":"\u"#, #"{"a":"\"#, #"{"a":"x\u12"#,
     ])
     func rejectsMalformedJSON(_ text: String) {
         #expect(throws: JSONSyntaxError.self) { try scan(text, ["a"]) }
@@ -148,6 +150,18 @@ import Testing
 
     /// Strings are skipped eight bytes at a time; put every kind of special byte at every offset
     /// around the word boundaries and compare with jansson.
+    @Test func everyPrefixOfAValidObjectIsRejectedPromptly() {
+        // A body cut anywhere — inside an escape too — is an error, never a scan that does not end.
+        let json = #"{"a":"x\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00 y","b":[1,{"c":null}],"d":-1.5e3,"e":true}"#
+        let bytes = Array(json.utf8)
+        #expect((try? JSONTopLevelScanner.scanObject(bytes, keys: ["a"])) != nil)
+        for cut in 0..<bytes.count {
+            #expect(throws: JSONSyntaxError.self, "cut at \(cut)") {
+                try JSONTopLevelScanner.scanObject(Array(bytes[..<cut]), keys: ["a"])
+            }
+        }
+    }
+
     @Test func stringSkippingAtEveryOffset() throws {
         // Lengths past two 16-byte blocks: the skipping works a block at a time.
         let specials: [(String, Bool)] = [("\\\"", true), ("\\\\", true), ("\\u00e9", true), ("é", true), ("\u{7F}", true),
