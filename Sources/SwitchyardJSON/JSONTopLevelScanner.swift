@@ -133,7 +133,12 @@ public struct JSONTopLevelScanner {
             case UInt8(ascii: "f"): out.append(0x0C)
             case UInt8(ascii: "u"):
                 var scalar = hex4(inner, i); i += 4
-                if (0xD800..<0xDC00).contains(scalar), i + 6 <= inner.count, inner[i] == UInt8(ascii: "\\") {
+                // A high surrogate pairs only with a following `\uDC00`–`\uDFFF`; anything else
+                // (another escape, plain text) is left to the next round and the surrogate becomes
+                // U+FFFD. Checking `u` before reading digits matters: `\ud800\n    ` once read
+                // "\n  " as hex digits and trapped.
+                if (0xD800..<0xDC00).contains(scalar), i + 6 <= inner.count,
+                   inner[i] == UInt8(ascii: "\\"), inner[i + 1] == UInt8(ascii: "u") {
                     let low = hex4(inner, i + 2)
                     if (0xDC00..<0xE000).contains(low) { scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00); i += 6 }
                 }
@@ -144,6 +149,8 @@ public struct JSONTopLevelScanner {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Four hex digits; a byte that is not one reads as 0x10, which no valid escape produces, so
+    /// the result is never a surrogate or a scalar by accident (and never traps).
     private static func hex4(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
         var v: UInt32 = 0
         for k in 0..<4 {
@@ -152,7 +159,8 @@ public struct JSONTopLevelScanner {
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
             case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
-            default: d = UInt32(c - UInt8(ascii: "A") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: return UInt32.max  // not a scalar: decoded as U+FFFD
             }
             v = v << 4 | d
         }
@@ -166,17 +174,20 @@ public struct JSONTopLevelScanner {
         let negative = bytes[i] == UInt8(ascii: "-")
         if negative { i += 1 }
         guard i < span.value.upperBound else { return nil }
+        // Accumulated as a negative number: Int64's range reaches one further below zero than
+        // above, so -9223372036854775808 is read too.
         var value: Int64 = 0
         while i < span.value.upperBound {
             let c = bytes[i]
             guard c >= 0x30 && c <= 0x39 else { return nil }
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = times10.addingReportingOverflow(Int64(c - 0x30))
+            let (next, o2) = times10.subtractingReportingOverflow(Int64(c - 0x30))
             guard !o1 && !o2 else { return nil }
             value = next
             i += 1
         }
-        return negative ? -value : value
+        if negative { return value }
+        return value == .min ? nil : -value
     }
 
     /// Whether an array span is `[]` (whitespace allowed inside).

@@ -54,3 +54,13 @@ import SwitchyardJSON
         #expect(estimate.estimated)
     }
 }
+
+@Suite struct ReportedCountLimitTests {
+    @Test func providerCountsAreKeptInARangeThatCannotOverflow() {
+        let read = Array(#"{"prompt_tokens":9223372036854775807,"completion_tokens":1,"completion_tokens_details":{"reasoning_tokens":-5}}"#.utf8)
+            .withUnsafeBytes { ObservedUsage(openAIUsage: $0) }
+        #expect(read?.promptTokens == ObservedUsage.maxReportedTokens)
+        #expect(read?.totalTokens == ObservedUsage.maxReportedTokens + 1)  // once trapped on overflow
+        #expect(read?.reasoningTokens == 0)
+    }
+}

@@ -126,6 +126,15 @@ def test_model_not_on_plan_is_403(gateway):
     assert "free" in body["error"]["message"]
 
 
+def test_model_with_an_unpaired_surrogate_escape_is_an_answer_not_a_crash(gateway, key):
+    # `\ud800` followed by another escape once made the id decoder trap: the process died.
+    raw = b'{"model": "\\ud800\\n    ", "messages": [{"role": "user", "content": "hi"}]}'
+    status, _, body = request(gateway.port, "POST", CHAT, raw=raw, headers=auth(key))
+    assert status == 404
+    assert_openai_error(body, "model_not_found")
+    assert request(gateway.port, "GET", "/healthz")[0] == 200
+
+
 def test_unknown_model_is_404(gateway, key):
     status, _, body = request(gateway.port, "POST", CHAT, chat("no-such-model"), headers=auth(key))
     assert status == 404

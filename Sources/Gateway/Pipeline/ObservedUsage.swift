@@ -41,11 +41,17 @@ public struct ObservedUsage: Sendable, Equatable {
             return nil
         }
         guard let prompt, let completion else { return nil }
-        promptTokens = prompt
-        completionTokens = completion
-        cachedPromptTokens = cached
-        reasoningTokens = reasoning
+        promptTokens = Self.clamped(prompt)
+        completionTokens = Self.clamped(completion)
+        cachedPromptTokens = Self.clamped(cached)
+        reasoningTokens = Self.clamped(reasoning)
     }
+
+    /// A provider's count, kept within 0...2⁴⁰: a negative count bills nothing, and a huge one
+    /// (a broken or hostile provider) cannot overflow the sums made from it (`totalTokens`, the
+    /// day's totals, credits) and crash the gateway.
+    static let maxReportedTokens: Int64 = 1 << 40
+    private static func clamped(_ count: Int64) -> Int64 { min(max(count, 0), maxReportedTokens) }
 
     private static let promptKey = Array("prompt_tokens".utf8)
     private static let completionKey = Array("completion_tokens".utf8)
