@@ -135,6 +135,16 @@ def test_model_with_an_unpaired_surrogate_escape_is_an_answer_not_a_crash(gatewa
     assert request(gateway.port, "GET", "/healthz")[0] == 200
 
 
+def test_huge_max_tokens_is_an_answer_not_a_crash(gateway, key):
+    # The reservation (prompt estimate + output cap) once overflowed on this and the process died.
+    for field in ("max_tokens", "max_completion_tokens"):
+        raw = (b'{"model": "mock-gpt", "%s": 9223372036854775807, "messages": [{"role": "user", "content": "hi"}]}'
+               % field.encode())
+        status, _, _ = request(gateway.port, "POST", CHAT, raw=raw, headers=auth(key))
+        assert status == 200, status  # admitted: the default rule checks the limit, not the estimate
+    assert request(gateway.port, "GET", "/healthz")[0] == 200
+
+
 def test_unknown_model_is_404(gateway, key):
     status, _, body = request(gateway.port, "POST", CHAT, chat("no-such-model"), headers=auth(key))
     assert status == 404

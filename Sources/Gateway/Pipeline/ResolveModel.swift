@@ -34,6 +34,9 @@ struct ResolveModel {
     let catalog: ModelCatalog
     let secrets: ProviderSecrets
 
+    /// The largest output cap a reservation counts (2⁴⁰ tokens, far above any model's).
+    static let maxOutputCap: Int64 = 1 << 40
+
     private static let requestKeys: JSONKeySet = ["model", "messages", "stream", "stream_options", "max_completion_tokens", "max_tokens"]
 
     static func readChatFields(_ body: UnsafeRawBufferPointer) throws(GatewayError) -> ChatRequestFields {
@@ -73,7 +76,10 @@ struct ResolveModel {
         for index in 4...5 {
             if let span = spans[index], span.kind == .number, outputCap == nil,
                let cap = Int64(String(decoding: UnsafeRawBufferPointer(rebasing: body[span.value]), as: UTF8.self)) {
-                outputCap = cap
+                // Kept within 0...2⁴⁰ for the reservation: `max_tokens: 9223372036854775807` once
+                // overflowed the estimate (prompt + cap) and crashed the gateway. The provider
+                // still gets the client's value and judges it.
+                outputCap = min(max(cap, 0), Self.maxOutputCap)
             }
         }
         return ChatRequestFields(modelID: JSONTopLevelScanner.decodeString(body, span: model.value), modelSpan: model.value,
