@@ -134,15 +134,20 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard case .idle = state else { return }
             lastActivity = .now()
             let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init)
+            let expectsContinue = head.version.minor >= 1 && head.headers.first(name: "expect").map {
+                $0.utf8.count == 12 && $0.lowercased() == "100-continue"
+            } ?? false
             if let declaredLength, declaredLength > services.settings.maxBodyBytes {
-                reject(tooLarge())  // without `100 Continue`: the client need not send the body
+                // Without `100 Continue`: the client need not send the body. One that asked for
+                // it waits and sends nothing, so the connection closes right after the answer;
+                // otherwise the body may already be on its way and is read and dropped first.
+                reject(tooLarge(), closeNow: expectsContinue)
                 return
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: min(declaredLength ?? 0, services.settings.maxBodyBytes)))
             // A client that asks waits for this before sending the body (curl does for bodies
             // over 1 MB, and gives up waiting only after a second).
-            if head.version.minor >= 1, let expect = head.headers.first(name: "expect"),
-               expect.utf8.count == 12, expect.lowercased() == "100-continue" {
+            if expectsContinue {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
                                       promise: nil)
             }
@@ -177,12 +182,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers before the request has fully arrived (too large, too slow). The rest of the body
     /// is read and discarded, then the connection closes: closing at once would reset the
     /// connection under a client still sending, and it would never see the answer.
-    private func reject(_ error: GatewayError) {
+    private func reject(_ error: GatewayError, closeNow: Bool = false) {
         requestTimer?.cancel()
+        requestTimer = nil
         state = .rejected
         var headers = [("content-type", "application/json")]
         headers.append(contentsOf: error.headers)
-        write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: false, headOnly: false, closeNow: false)
+        write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: false, headOnly: false, closeNow: closeNow)
+        if closeNow { return }
         // Bounded: a client that keeps sending after the answer is cut off.
         let grace = TimeAmount.milliseconds(Int64(min(services.settings.requestTimeoutMs, 5_000)))
         requestTimer = context?.eventLoop.assumeIsolated().scheduleTask(in: grace) { [self] in
