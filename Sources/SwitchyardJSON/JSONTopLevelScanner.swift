@@ -48,6 +48,15 @@ public struct JSONTopLevelScanner {
         let wanted = keys.names
         var found = [JSONMemberSpan?](repeating: nil, count: wanted.count)
         try forEachMember(bytes) { name, span in
+            if name.contains(UInt8(ascii: "\\")) {
+                // An escaped name (`"mod\u0065l"`) is compared by what it says, as the provider's
+                // parser will read it: otherwise a second, escaped `model` went unchecked past the
+                // plan and reached the provider, whose parser keeps the last one.
+                let start = bytes.baseAddress.map { name.baseAddress! - $0 } ?? 0
+                let decoded = Array(decodeString(bytes, span: (start - 1)..<(start + name.count + 1)).utf8)
+                for (i, key) in wanted.enumerated() where decoded == key { found[i] = span }
+                return
+            }
             for (i, key) in wanted.enumerated() where nameEquals(name, key) { found[i] = span }
         }
         return found

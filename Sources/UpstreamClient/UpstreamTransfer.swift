@@ -33,6 +33,8 @@ public final class UpstreamTransfer: @unchecked Sendable {
     var pendingBody: ByteBuffer?
     var finished = false
     var pausedByUs = false
+    /// The next header line is the first of a response's head (its status line).
+    var atBlockStart = true
 
     init(request: UpstreamRequest, client: UpstreamClient, delegate: any UpstreamTransferDelegate) {
         self.request = request
@@ -94,16 +96,23 @@ public final class UpstreamTransfer: @unchecked Sendable {
                 headSent = true
                 pending.append(.head(status: status, headers: headers))
             }
+            atBlockStart = !headSent  // after the final head, only trailers follow
             return
         }
         let line = UnsafeRawBufferPointer(rebasing: line[0..<end])
-        if line.starts(with: Self.statusLinePrefix) {
-            // `HTTP/1.1 200 OK`: the three digits after the first space.
+        let firstOfBlock = atBlockStart
+        atBlockStart = false
+        if firstOfBlock && line.starts(with: Self.statusLinePrefix) {
+            // `HTTP/1.1 200 OK`: the three digits after the first space. Only the first line of
+            // a block is a status line (a later `HTTP/x 500: …` header or trailer is not), and
+            // at most three digits are read: an over-long status once overflowed `Int` and
+            // killed the process.
             headers.removeAll()
             status = 0
             if let space = line.firstIndex(of: 0x20) {
                 var i = space + 1
-                while i < line.count, let digit = line[i].asciiDigit { status = status * 10 + digit; i += 1 }
+                while i < line.count, i < space + 4, let digit = line[i].asciiDigit { status = status * 10 + digit; i += 1 }
+                if i < line.count, line[i].asciiDigit != nil { status = 0 }  // more than three digits: not a status
             }
             return
         }

@@ -37,6 +37,15 @@ import Testing
         #expect(try scan(text, ["a"])[0].map { value(text, $0) } == #""x""#)  // the last one wins
     }
 
+    @Test func anEscapedNameIsMatchedByWhatItSays() throws {
+        // As a provider's parser reads it: `"mod\u0065l"` is `model`, and the last one wins.
+        let text = #"{"model":"a","mod\u0065l":"b","\u006dodel2":1,"\"model":2}"#
+        let spans = try scan(text, ["model", "model2", "\"model"])
+        #expect(value(text, spans[0]) == #""b""#)
+        #expect(value(text, spans[1]) == "1")
+        #expect(value(text, spans[2]) == "2")
+    }
+
     @Test func nameEqualsComparesBytesAndLength() {
         let key = Array("prompt_tokens".utf8)
         for (candidate, expected) in [("prompt_tokens", true), ("prompt_token", false), ("prompt_tokens_", false),

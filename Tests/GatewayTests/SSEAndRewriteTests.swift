@@ -106,3 +106,25 @@ import Testing
         }
     }
 }
+
+@Suite struct SSEEventLimitTests {
+    @Test func anEventLongerThanTheLimitEndsFramingAndFreesItsBytes() {
+        var framer = SSEEventFramer()
+        var events: [String] = []
+        let first = Array("data: 1\n\n".utf8)
+        first.withUnsafeBytes { framer.append($0) { events.append(String(decoding: $0, as: UTF8.self)) } }
+        let piece = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        var pieces = 0
+        while !framer.overflowed && pieces < 100 {
+            piece.withUnsafeBytes { framer.append($0) { events.append(String(decoding: $0, as: UTF8.self)) } }
+            pieces += 1
+        }
+        #expect(events == ["data: 1\n\n"])
+        #expect(framer.overflowed)
+        #expect(pieces == SSEEventFramer.maxEventBytes / piece.count + 1)  // the first piece past the limit
+        #expect(framer.takeRemainder().isEmpty)
+        // Nothing more is framed after that, even a complete event.
+        first.withUnsafeBytes { framer.append($0) { events.append(String(decoding: $0, as: UTF8.self)) } }
+        #expect(events.count == 1)
+    }
+}

@@ -45,6 +45,9 @@ final class Exchange {
         return out.isEmpty ? nil : wrap(out)
     }
 
+    /// The provider sent an event longer than `SSEEventFramer.maxEventBytes`: the stream ends.
+    var eventTooLarge: Bool { framer.overflowed }
+
     /// An unterminated last event, passed on as it is (as a chunk).
     func relayRemainder() -> ByteBuffer? {
         let rest = framer.takeRemainder()

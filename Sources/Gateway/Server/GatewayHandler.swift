@@ -200,7 +200,11 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: The pipeline
 
     private func process(_ head: HTTPRequestHead, _ body: ByteBuffer) {
-        let keepAlive = head.isKeepAlive && !closeWhenIdle
+        // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the
+        // connection can carry nothing more, so it closes after this answer (it used to stay
+        // open, buffering whatever the client sent next).
+        let upgrade = head.method == .CONNECT || head.headers.contains(name: "upgrade")
+        let keepAlive = head.isKeepAlive && !closeWhenIdle && !upgrade
         let headOnly = head.method == .HEAD
         var caller: Caller?
         do {
@@ -304,7 +308,19 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                         context.write(wrapOutboundOut(out), promise: nil)
                         wrote = true
                     }
+                    if exchange.eventTooLarge {
+                        exchange.transfer?.cancel()
+                        finish(exchange, failure: .failed("the provider sent a streamed event longer than \(SSEEventFramer.maxEventBytes) bytes"))
+                        return
+                    }
                 } else {
+                    // Bounded like a request body: a provider cannot make the gateway hold (and
+                    // then copy) an answer of any size.
+                    if exchange.collected.readableBytes + buffer.readableBytes > Self.maxCollectedResponseBytes {
+                        exchange.transfer?.cancel()
+                        finish(exchange, failure: .failed("the provider's answer is larger than \(Self.maxCollectedResponseBytes) bytes"))
+                        return
+                    }
                     var buffer = buffer
                     exchange.collected.writeBuffer(&buffer)
                 }
@@ -317,6 +333,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private static let streamHeaders = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
+    /// The largest non-streamed provider answer the gateway takes (a chat completion is a few KB;
+    /// a long one with many tool calls, well under a MB).
+    static let maxCollectedResponseBytes = 16 << 20
 
     private func finish(_ exchange: Exchange, failure: UpstreamFailure?) {
         guard let context else { return }

@@ -39,8 +39,12 @@ public final class GatewayServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     // NIO parses requests; GatewayHandler writes responses as bytes and handles
                     // pipelining and parse errors itself (see ResponseEncoding).
+                    // The parser forwards bodies as they arrive, so it only ever holds a partial
+                    // head (≤ 64 KiB) or the rest of one read; 1 MiB bounds what a client can make
+                    // it keep (bytes after an upgrade request were kept without limit).
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
-                                                                                limitConfiguration: decoderLimits)))
+                                                                                limitConfiguration: decoderLimits),
+                                                             maximumBufferSize: 1 << 20))
                     try sync.addHandler(GatewayHandler(services: services))
                 }
             }

@@ -3,30 +3,50 @@ import NIOCore
 /// Splits a server-sent-events byte stream into whole events (each ending in a blank line), so
 /// that each can be rewritten without ever splitting one across two upstream reads.
 struct SSEEventFramer {
+    /// An unfinished event longer than this ends the stream (`overflowed`): a provider that never
+    /// ends an event could otherwise make the gateway hold every byte it sends.
+    static let maxEventBytes = 1 << 20
+
     private var pending: [UInt8] = []
+    /// How much of `pending` has been searched for an event's end already. A read resumes there
+    /// (two bytes back: a terminator can straddle reads) instead of rescanning from the start,
+    /// which made a stream of lines without a blank line quadratic and stalled the event loop.
+    private var searched = 0
+    /// An event grew past `maxEventBytes`; nothing more is framed.
+    private(set) var overflowed = false
 
     /// Appends bytes and calls `body` with each complete event, terminator included.
     mutating func append(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        guard !overflowed else { return }
         if pending.isEmpty {
-            let consumed = Self.forEachEvent(in: bytes, body)
+            let consumed = Self.forEachEvent(in: bytes, from: 0, body)
             if consumed < bytes.count { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...])) }
         } else {
             pending.append(contentsOf: bytes)
-            let consumed = pending.withUnsafeBytes { Self.forEachEvent(in: $0, body) }
+            let from = max(0, searched - 2)
+            let consumed = pending.withUnsafeBytes { Self.forEachEvent(in: $0, from: from, body) }
             pending.removeFirst(consumed)
+        }
+        searched = pending.count  // every byte left has been searched
+        if pending.count > Self.maxEventBytes {
+            overflowed = true
+            pending = []
+            searched = 0
         }
     }
 
     /// Whatever is left when the stream ends (an unterminated last event).
     mutating func takeRemainder() -> [UInt8] {
-        defer { pending = [] }
+        defer { pending = []; searched = 0 }
         return pending
     }
 
-    /// Returns how many bytes formed complete events.
-    static func forEachEvent(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    /// Returns how many bytes formed complete events. `from`: where to start looking for an
+    /// event's end (no event ends before it).
+    static func forEachEvent(in bytes: UnsafeRawBufferPointer, from searchStart: Int = 0,
+                             _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
         var start = 0
-        var from = 0
+        var from = searchStart
         let n = bytes.count
         while let i = ByteSearch.firstIndex(of: 0x0A, in: bytes, from: from) {
             // "\n\n" or "\n\r\n" ends an event.
