@@ -144,7 +144,10 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 reject(tooLarge(), closeNow: expectsContinue)
                 return
             }
-            state = .receiving(head, context.channel.allocator.buffer(capacity: min(declaredLength ?? 0, services.settings.maxBodyBytes)))
+            // Reserved up front for the declared size (a 100 KB turn is not regrown and copied),
+            // but at most 1 MiB: the declaration alone must not make the gateway allocate 32 MiB
+            // per connection.
+            state = .receiving(head, context.channel.allocator.buffer(capacity: min(declaredLength ?? 0, services.settings.maxBodyBytes, 1 << 20)))
             // A client that asks waits for this before sending the body (curl does for bodies
             // over 1 MB, and gives up waiting only after a second).
             if expectsContinue {
