@@ -14,6 +14,16 @@ import Testing
                 == "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-ratelimit-limit-requests: 60\r\ncontent-length: 654\r\n\r\n")
     }
 
+    @Test func extraHeadersFollowTheResponsesOwnAndAreSizedIn() {
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        let long = String(repeating: "v", count: 300)  // past the head's fixed allowance
+        ResponseEncoding.writeHead(status: 200, headers: [("content-type", "application/json")],
+                                   extra: [("x-ratelimit-remaining-requests", "59"), ("x-long", long)],
+                                   contentLength: 2, keepAlive: true, into: &buffer)
+        #expect(String(buffer: buffer) == "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + "x-ratelimit-remaining-requests: 59\r\nx-long: \(long)\r\ncontent-length: 2\r\n\r\n")
+    }
+
     @Test func chunkedHeadThatCloses() {
         #expect(head(200, [("content-type", "text/event-stream")], length: nil, keepAlive: false)
                 == "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")

@@ -48,20 +48,17 @@ enum ResponseEncoding {
             put(" ")
             put(&reason)
             put("\r\n")
-            for (name, value) in headers {
-                var name = name, value = value
-                put(&name)
-                put(": ")
-                put(&value)
-                put("\r\n")
+            @inline(__always) func putLines(_ list: [(String, String)]) {
+                for (name, value) in list {
+                    var name = name, value = value
+                    put(&name)
+                    put(": ")
+                    put(&value)
+                    put("\r\n")
+                }
             }
-            for (name, value) in extra {
-                var name = name, value = value
-                put(&name)
-                put(": ")
-                put(&value)
-                put("\r\n")
-            }
+            putLines(headers)
+            putLines(extra)
             if let contentLength {
                 put("content-length: ")
                 putDecimal(contentLength)
