@@ -7,11 +7,8 @@ struct SSEEventFramer {
     /// ends an event could otherwise make the gateway hold every byte it sends.
     static let maxEventBytes = 1 << 20
 
+    /// Bytes after the last complete event, all of them already searched for an event's end.
     private var pending: [UInt8] = []
-    /// How much of `pending` has been searched for an event's end already. A read resumes there
-    /// (two bytes back: a terminator can straddle reads) instead of rescanning from the start,
-    /// which made a stream of lines without a blank line quadratic and stalled the event loop.
-    private var searched = 0
     /// An event grew past `maxEventBytes`; nothing more is framed.
     private(set) var overflowed = false
 
@@ -22,22 +19,23 @@ struct SSEEventFramer {
             let consumed = Self.forEachEvent(in: bytes, from: 0, body)
             if consumed < bytes.count { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...])) }
         } else {
+            // The search resumes where the last one stopped (two bytes back: a terminator can
+            // straddle reads) instead of rescanning `pending`, which made a stream of lines
+            // without a blank line quadratic and stalled the event loop.
+            let from = max(0, pending.count - 2)
             pending.append(contentsOf: bytes)
-            let from = max(0, searched - 2)
             let consumed = pending.withUnsafeBytes { Self.forEachEvent(in: $0, from: from, body) }
             pending.removeFirst(consumed)
         }
-        searched = pending.count  // every byte left has been searched
         if pending.count > Self.maxEventBytes {
             overflowed = true
             pending = []
-            searched = 0
         }
     }
 
     /// Whatever is left when the stream ends (an unterminated last event).
     mutating func takeRemainder() -> [UInt8] {
-        defer { pending = []; searched = 0 }
+        defer { pending = [] }
         return pending
     }
 
