@@ -60,7 +60,7 @@ let package = Package(
                 dependencies: ["CCurl", "CSwitchyardShims", .product(name: "NIOCore", package: "swift-nio")],
                 path: "Sources/UpstreamClient", swiftSettings: strict),
         .target(name: "Gateway",
-                dependencies: ["RouteConfig", "SwitchyardJSON", "KeyStore", "Accounting", "UpstreamClient", "CSwitchyardShims",
+                dependencies: ["RouteConfig", "SwitchyardJSON", "KeyStore", "Accounting", "UpstreamClient", "CSwitchyardShims", "CJSONScan",
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "NIOHTTP1", package: "swift-nio")],

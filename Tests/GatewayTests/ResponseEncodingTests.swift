@@ -56,4 +56,20 @@ import Testing
             #expect(out.readableBytes == String(size, radix: 16).count + 2 + size + 2)
         }
     }
+
+    @Test func aChunkFramedInPlaceIsTheSameBytesAsOneWrittenAfter() {
+        for size in [1, 15, 16, 255, 256, 4096, 65_535, 1_048_577] {
+            let payload = ByteBuffer(repeating: 0x61 + UInt8(size % 26), count: size)
+            var written = ByteBufferAllocator().buffer(capacity: 0)
+            ResponseEncoding.writeChunk(payload, into: &written)
+
+            // The stream path: room left first, the payload written after it, framed in place.
+            var inPlace = ByteBufferAllocator().buffer(capacity: 16)
+            inPlace.moveWriterIndex(forwardBy: ResponseEncoding.chunkSizeLineRoom)
+            inPlace.moveReaderIndex(forwardBy: ResponseEncoding.chunkSizeLineRoom)
+            inPlace.writeImmutableBuffer(payload)
+            ResponseEncoding.frameChunkInPlace(&inPlace)
+            #expect(inPlace == written, "size \(size)")
+        }
+    }
 }

@@ -43,10 +43,7 @@ import Testing
 
 @Suite struct ModelFieldRewriterTests {
     func rewrite(_ text: String, upstream: String = "gpt-4o-2024-08-06", public p: String = "gpt-4o") -> String {
-        let r = ModelFieldRewriter(upstreamID: upstream, publicID: p)
-        var out: [UInt8] = []
-        Array(text.utf8).withUnsafeBytes { r.rewrite($0, into: &out) }
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: rewriteEvent(Array(text.utf8), upstream: upstream, publicID: p), as: UTF8.self)
     }
 
     @Test func rewritesCompactAndSpacedForms() {
@@ -64,6 +61,27 @@ import Testing
     @Test func leavesOtherValuesAlone() {
         let text = #"data: {"model":"gpt-4o-2024-08-06-mini","content":"model gpt-4o-2024-08-06"}"#
         #expect(rewrite(text) == text)
+    }
+
+    @Test func keysInsideStringsAreNotKeys() {
+        // A key named `x\"model` once had its value rewritten: its name only ends in `model"`.
+        let escapedName = #"data: {"x\"model":"gpt-4o-2024-08-06","model":"gpt-4o-2024-08-06"}"#
+        #expect(rewrite(escapedName) == #"data: {"x\"model":"gpt-4o-2024-08-06","model":"gpt-4o"}"#)
+        let inContent = #"data: {"content":"\"model\":\"gpt-4o-2024-08-06\" and \\","model":"gpt-4o-2024-08-06"}"#
+        #expect(rewrite(inContent) == #"data: {"content":"\"model\":\"gpt-4o-2024-08-06\" and \\","model":"gpt-4o"}"#)
+        // Each line is read on its own: a stray quote on a comment line does not hide the data line's key.
+        #expect(rewrite(": \"\ndata: {\"model\":\"gpt-4o-2024-08-06\"}\n\n") == ": \"\ndata: {\"model\":\"gpt-4o\"}\n\n")
+    }
+
+    @Test func everyModelValueIsRewrittenHoweverMany() {
+        // More than the four values the scan has room for on its first call.
+        for count in [1, 4, 5, 9] {
+            func event(_ id: String) -> String {
+                let members = (0..<count).map { #"{"model":"\#(id)","i":\#($0)}"# }.joined(separator: ",")
+                return #"data: {"list":[\#(members)],"model": "\#(id)"}"#
+            }
+            #expect(rewrite(event("gpt-4o-2024-08-06")) == event("gpt-4o"), "\(count) values")
+        }
     }
 }
 

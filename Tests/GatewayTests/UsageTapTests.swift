@@ -28,7 +28,7 @@ import SwitchyardJSON
     }
 
     private func inspect(_ tap: inout UsageTap, _ event: String) -> Bool {
-        Array(event.utf8).withUnsafeBytes { tap.inspect(event: $0) }
+        inspectEvent(&tap, Array(event.utf8))
     }
 
     @Test func theUsageChunkIsReadAndHiddenOnlyWhenTheGatewayAskedForIt() {
@@ -52,6 +52,18 @@ import SwitchyardJSON
         let estimate = tap.usage(promptEstimate: 50)
         #expect(estimate == ObservedUsage(estimatedPrompt: 50, estimatedCompletion: 4))
         #expect(estimate.estimated)
+    }
+
+    @Test func onlyKeysCountNotTheSameWordsInsideStrings() {
+        var tap = UsageTap(hideUsageChunk: true)
+        // Mentions inside a string value, escaped quotes and all: not a delta, not a usage object.
+        let quoted = #"data: {"choices":[{"index":0,"text":"say \"delta\": and \"usage\":{\"prompt_tokens\":1}"}]}"# + "\n\n"
+        #expect(inspect(&tap, quoted))
+        #expect(tap.contentChunks == 0 && tap.reported == nil)
+        // A stray quote on a comment line does not shift how the data line is read.
+        let afterComment = ": a \"stray quote\n" + "data: {\"choices\":[],\"usage\":\t{\"prompt_tokens\":2,\"completion_tokens\":1}}" + "\n\n"
+        #expect(!inspect(&tap, afterComment))
+        #expect(tap.reported?.promptTokens == 2)
     }
 }
 

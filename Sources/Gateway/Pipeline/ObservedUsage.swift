@@ -87,15 +87,13 @@ struct UsageTap {
 
     init(hideUsageChunk: Bool) { self.hideUsageChunk = hideUsageChunk }
 
-    private static let usageObjectMarker = Array(#""usage":{"#.utf8)
-    private static let spacedUsageMarker = Array(#""usage": {"#.utf8)
-    private static let deltaMarker = Array(#""delta":"#.utf8)
     private static let chunkKeys: JSONKeySet = ["usage", "choices"]
 
-    /// Returns false when the event must not reach the client.
-    mutating func inspect(event: UnsafeRawBufferPointer) -> Bool {
-        if ByteSearch.contains(Self.deltaMarker, in: event) { contentChunks += 1 }
-        guard ByteSearch.contains(Self.usageObjectMarker, in: event) || ByteSearch.contains(Self.spacedUsageMarker, in: event),
+    /// Returns false when the event must not reach the client. `keys`: what `SSEEventKeys.scan`
+    /// found in it.
+    mutating func inspect(event: UnsafeRawBufferPointer, keys: SSEEventKeys) -> Bool {
+        if keys.sawDelta { contentChunks += 1 }
+        guard keys.sawUsageObject,
               let payload = Self.dataPayload(event),
               let spans = try? JSONTopLevelScanner.scanObject(payload, keys: Self.chunkKeys) else { return true }
         if let usage = spans[0], usage.kind == .object,

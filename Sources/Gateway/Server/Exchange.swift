@@ -37,12 +37,11 @@ final class Exchange {
     /// chunked body — or nil when nothing is complete yet. Each event is checked for usage and
     /// has its model id rewritten.
     func relay(_ buffer: ByteBuffer) -> ByteBuffer? {
-        var out: [UInt8] = []
-        out.reserveCapacity(buffer.readableBytes + 32)
+        var out = startChunk(capacity: buffer.readableBytes + 32)
         buffer.withUnsafeReadableBytes { bytes in
             framer.append(bytes) { event in emit(event, into: &out) }
         }
-        return out.isEmpty ? nil : wrap(out)
+        return finishChunk(&out)
     }
 
     /// The provider sent an event longer than `SSEEventFramer.maxEventBytes`: the stream ends.
@@ -52,20 +51,37 @@ final class Exchange {
     func relayRemainder() -> ByteBuffer? {
         let rest = framer.takeRemainder()
         guard !rest.isEmpty else { return nil }
-        var out: [UInt8] = []
+        var out = startChunk(capacity: rest.count + 32)
         rest.withUnsafeBytes { emit($0, into: &out) }
-        return out.isEmpty ? nil : wrap(out)
+        return finishChunk(&out)
     }
 
-    private func emit(_ event: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        guard usage.inspect(event: event) else { return }
-        if let rewriter { rewriter.rewrite(event, into: &out) } else { out.append(contentsOf: event) }
+    /// `modelValues` is kept between events so its storage is reused.
+    private var modelValues: [Range<Int>] = []
+
+    private func emit(_ event: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        modelValues.removeAll(keepingCapacity: true)
+        let keys = SSEEventKeys.scan(event, modelValues: &modelValues)
+        guard usage.inspect(event: event, keys: keys) else { return }
+        if let rewriter, !modelValues.isEmpty {
+            rewriter.write(event, modelValues: modelValues, into: &out)
+        } else {
+            out.writeBytes(event)
+        }
     }
 
-    /// One copy: the events, framed as a chunk.
-    private func wrap(_ bytes: [UInt8]) -> ByteBuffer {
-        var result = allocator.buffer(capacity: bytes.count + ResponseEncoding.chunkOverhead)
-        bytes.withUnsafeBytes { ResponseEncoding.writeChunk($0, into: &result) }
-        return result
+    /// A buffer whose first bytes are left free for the chunk-size line, so events are written
+    /// once, straight into the chunk (they used to go to an array first, then be copied).
+    private func startChunk(capacity: Int) -> ByteBuffer {
+        var out = allocator.buffer(capacity: capacity + ResponseEncoding.chunkOverhead)
+        out.moveWriterIndex(forwardBy: ResponseEncoding.chunkSizeLineRoom)
+        out.moveReaderIndex(forwardBy: ResponseEncoding.chunkSizeLineRoom)
+        return out
+    }
+
+    private func finishChunk(_ out: inout ByteBuffer) -> ByteBuffer? {
+        guard out.readableBytes > 0 else { return nil }
+        ResponseEncoding.frameChunkInPlace(&out)
+        return out
     }
 }

@@ -107,8 +107,35 @@ enum ResponseEncoding {
     /// Bytes a chunk adds around its payload, at most (16 hex digits + two CRLFs).
     static let chunkOverhead = 20
 
+    /// Room for a chunk-size line before a payload (8 hex digits, as chunks stay under 4 GiB, and
+    /// CRLF): see `frameChunkInPlace`.
+    static let chunkSizeLineRoom = 10
+
+    /// Makes the readable bytes of `buffer` one chunk: the size line goes into the
+    /// `chunkSizeLineRoom` bytes left free before them, and CRLF after. `buffer` must not be empty.
+    static func frameChunkInPlace(_ buffer: inout ByteBuffer) {
+        let (digits, count) = hexDigits(buffer.readableBytes)
+        let start = buffer.readerIndex - count - 2
+        precondition(start >= 0, "no room left for the chunk-size line")
+        withUnsafeBytes(of: digits.littleEndian) { raw in
+            _ = buffer.setBytes(UnsafeRawBufferPointer(rebasing: raw[0..<count]), at: start)
+        }
+        _ = buffer.setStaticString("\r\n", at: start + count)
+        buffer.moveReaderIndex(to: start)
+        buffer.writeStaticString("\r\n")
+    }
+
     private static func writeHex(_ value: Int, into buffer: inout ByteBuffer) {
-        // Digits into a word, then one write (a write per digit cost more than the chunk's bytes).
+        let (digits, count) = hexDigits(value)
+        withUnsafeBytes(of: digits.littleEndian) { raw in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
+    }
+
+    /// `value` in lower-case hex, packed into a word in reading order (little endian), and the
+    /// digit count. Digits into a word, then one write: a write per digit cost more than the
+    /// chunk's bytes.
+    private static func hexDigits(_ value: Int) -> (digits: UInt64, count: Int) {
         let hex: StaticString = "0123456789abcdef"
         var digits: UInt64 = 0
         var count = 0
@@ -121,8 +148,6 @@ enum ResponseEncoding {
         precondition(rest == 0, "chunk larger than 4 GiB")
         // The most significant digit went in last, into the lowest byte: in memory (little
         // endian) the digits are in reading order.
-        withUnsafeBytes(of: digits.littleEndian) { raw in
-            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
-        }
+        return (digits, count)
     }
 }

@@ -1,9 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
 import SwitchyardJSON
 
-/// Replaces `"model":"<upstream id>"` with the public id in streamed chunks, so clients see the
-/// id they asked for. Works on the raw bytes of one event; whitespace around the colon allowed.
+/// Replaces the upstream model id with the public one in streamed chunks, so clients see the id
+/// they asked for. Works on the raw bytes of one event, at the `"model"` values `SSEEventKeys`
+/// found (any nesting level); a value is replaced only when it is exactly the quoted upstream id.
 struct ModelFieldRewriter {
-    private let key = Array("\"model\"".utf8)
     private let upstreamValue: [UInt8]
     private let publicValue: [UInt8]
 
@@ -14,30 +18,17 @@ struct ModelFieldRewriter {
         upstreamValue = u; publicValue = p
     }
 
-    /// Appends `event` to `out`, with the model value replaced where present.
-    func rewrite(_ event: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        let n = event.count
+    /// Writes `event` to `out`, with each of `modelValues` (ranges of quoted strings, in order)
+    /// that holds the upstream id replaced.
+    func write(_ event: UnsafeRawBufferPointer, modelValues: [Range<Int>], into out: inout ByteBuffer) {
         var copiedUpTo = 0
-        var from = 0
-        while let i = ByteSearch.firstIndex(of: key, in: event, from: from) {
-            from = i + key.count
-            var j = i + key.count
-            while j < n && (event[j] == 0x20 || event[j] == 0x09) { j += 1 }
-            guard j < n && event[j] == UInt8(ascii: ":") else { continue }
-            j += 1
-            while j < n && (event[j] == 0x20 || event[j] == 0x09) { j += 1 }
-            if j + upstreamValue.count <= n && matches(event, at: j, upstreamValue) {
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[copiedUpTo..<j]))
-                out.append(contentsOf: publicValue)
-                copiedUpTo = j + upstreamValue.count
-                from = copiedUpTo
-            }
+        for value in modelValues where value.count == upstreamValue.count {
+            let same = upstreamValue.withUnsafeBytes { memcmp($0.baseAddress!, event.baseAddress! + value.lowerBound, value.count) == 0 }
+            guard same else { continue }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: event[copiedUpTo..<value.lowerBound]))
+            out.writeBytes(publicValue)
+            copiedUpTo = value.upperBound
         }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: event[copiedUpTo...]))
-    }
-
-    private func matches(_ bytes: UnsafeRawBufferPointer, at start: Int, _ pattern: [UInt8]) -> Bool {
-        for (k, b) in pattern.enumerated() where bytes[start + k] != b { return false }
-        return true
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: event[copiedUpTo...]))
     }
 }
