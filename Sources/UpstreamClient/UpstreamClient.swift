@@ -258,8 +258,12 @@ public final class UpstreamClient: @unchecked Sendable {
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_MAXAGE_CONN, 30)
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        // "" = no proxy, and no environment lookups per transfer.
-        if !proxyFromEnvironment { _ = sy_curl_easy_setopt_string(easy, CURLOPT_PROXY, "") }
+        // "" = no proxy, and no environment lookups per transfer (`NOPROXY` too: libcurl reads
+        // `no_proxy` and `NO_PROXY` for every connection lookup unless it is set).
+        if !proxyFromEnvironment {
+            _ = sy_curl_easy_setopt_string(easy, CURLOPT_PROXY, "")
+            _ = sy_curl_easy_setopt_string(easy, CURLOPT_NOPROXY, "")
+        }
         _ = sy_curl_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, user in
             let transfer = Unmanaged<UpstreamTransfer>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
