@@ -117,12 +117,18 @@ enum ResponseEncoding {
         let (digits, count) = hexDigits(buffer.readableBytes)
         let start = buffer.readerIndex - count - 2
         precondition(start >= 0, "no room left for the chunk-size line")
-        withUnsafeBytes(of: digits.littleEndian) { raw in
-            _ = buffer.setBytes(UnsafeRawBufferPointer(rebasing: raw[0..<count]), at: start)
-        }
-        _ = buffer.setStaticString("\r\n", at: start + count)
-        buffer.moveReaderIndex(to: start)
         buffer.writeStaticString("\r\n")
+        // The size line poked straight into the storage: a `setBytes` and a `setStaticString`
+        // cost ~800 instructions per streamed chunk (`make bench-check PROFILE=1`).
+        buffer.withVeryUnsafeMutableBytes { storage in
+            withUnsafeBytes(of: digits.littleEndian) { raw in
+                UnsafeMutableRawBufferPointer(rebasing: storage[start..<(start + count)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+            }
+            storage[start + count] = 0x0D
+            storage[start + count + 1] = 0x0A
+        }
+        buffer.moveReaderIndex(to: start)
     }
 
     private static func writeHex(_ value: Int, into buffer: inout ByteBuffer) {
