@@ -122,7 +122,7 @@ class Bench:
         self.lat_rounds, self.lat_s = (1, 1) if self.quick else (3, 3)
         self.tput_rounds, self.tput_s = (1, 1) if self.quick else (3, 3)
         self.cpu_rounds, self.cpu_s = (1, 2) if self.quick else (2, 4)
-        self.stream_rounds = 1 if self.quick else 3
+        self.stream_rounds = 1 if self.quick else 5
         if self.quick and opts.leak_seconds == 200:
             opts.leak_seconds = 6
 

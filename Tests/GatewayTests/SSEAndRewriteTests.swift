@@ -99,21 +99,6 @@ import Testing
 }
 
 @Suite struct ByteSearchTests {
-    func index(_ needle: String, _ haystack: String, from: Int = 0) -> Int? {
-        Array(haystack.utf8).withUnsafeBytes { ByteSearch.firstIndex(of: Array(needle.utf8), in: $0, from: from) }
-    }
-
-    @Test func findsFromAnOffsetAndAtTheEdges() {
-        #expect(index("ab", "abxab") == 0)
-        #expect(index("ab", "abxab", from: 1) == 3)
-        #expect(index("ab", "abxab", from: 4) == nil)
-        #expect(index("ab", "abxab", from: 5) == nil)
-        #expect(index("b", "abxab", from: 5) == nil)
-        #expect(index("abxabc", "abxab") == nil)
-        #expect(index("", "abc") == nil)
-        #expect(index("a", "") == nil)
-    }
-
     @Test func findsSingleBytes() {
         let bytes = Array("a\nb\n".utf8)
         bytes.withUnsafeBytes { raw in
