@@ -62,14 +62,18 @@ public final class UpstreamHeaderLines: @unchecked Sendable {
     deinit { curl_slist_free_all(list) }
 }
 
-/// A request body in memory of its own, written once and then only read: libcurl sends it
-/// straight from here (`CURLOPT_POSTFIELDS`), so a 100 KB agent turn is not copied again on its
-/// way out.
+/// A request body, written once and then only read: libcurl sends it straight from here
+/// (`CURLOPT_POSTFIELDS`), so a 100 KB agent turn is not copied again on its way out. Either
+/// memory of its own, or the readable bytes of the buffer the request was received into (its
+/// storage kept alive by a retain).
 ///
-/// `@unchecked Sendable`: the memory is written only inside `init` and read-only afterwards.
+/// `@unchecked Sendable`: the memory is written only before `init` returns and read-only
+/// afterwards.
 public final class UpstreamBody: @unchecked Sendable {
     /// At least one byte, so there is always an address to give libcurl.
     private let storage: UnsafeMutableRawBufferPointer
+    /// The received buffer's storage when the bytes are its; nil when `storage` is our own.
+    private let borrowed: Unmanaged<AnyObject>?
     public let count: Int
 
     public var isEmpty: Bool { count == 0 }
@@ -78,11 +82,34 @@ public final class UpstreamBody: @unchecked Sendable {
     /// `count` bytes, all written by `fill` (the memory is uninitialized until then).
     public init(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
         storage = .allocate(byteCount: max(count, 1), alignment: 1)
+        borrowed = nil
         self.count = count
         fill(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
     }
 
-    deinit { storage.deallocate() }
+    /// The readable bytes of `buffer`, not copied. `buffer` must not be written to afterwards by
+    /// anyone holding it (the body is sent from its storage).
+    public init(readableBytesOf buffer: ByteBuffer) {
+        var pointer: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+        var storageReference: Unmanaged<AnyObject>?
+        buffer.withUnsafeReadableBytesWithStorageManagement { bytes, reference in
+            pointer = bytes
+            storageReference = reference.retain()
+        }
+        count = buffer.readableBytes
+        if let base = pointer.baseAddress, count > 0 {
+            storage = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(mutating: base), count: count)
+            borrowed = storageReference
+        } else {
+            storageReference?.release()
+            storage = .allocate(byteCount: 1, alignment: 1)
+            borrowed = nil
+        }
+    }
+
+    deinit {
+        if let borrowed { borrowed.release() } else { storage.deallocate() }
+    }
 }
 
 public struct UpstreamHeader: Sendable, Equatable {

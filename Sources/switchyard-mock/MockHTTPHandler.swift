@@ -171,6 +171,8 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let echoed = options.echoHeaders
             ? ",\"mock_received_headers\":" + Self.headersJSON(head.headers)
                 + ",\"mock_received_model\":" + JSONText.quoted(request.model)
+                + ",\"mock_received_body_bytes\":\(body.readableBytes)"
+                + ",\"mock_received_body_fnv1a64\":\"" + Self.fnv1a64Hex(body) + "\""
             : ""
         if request.stream {
             let frames = ChatStreamFrames(reply: reply, includeUsage: request.includeUsage, malformed: false,
@@ -291,6 +293,17 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Request headers as a JSON object with lowercased names; repeated headers are joined with ", ".
+    /// FNV-1a (64-bit) of the readable bytes, 16 hex digits: lets a test check that a forwarded
+    /// body arrived byte for byte without echoing all of it.
+    static func fnv1a64Hex(_ buffer: ByteBuffer) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in buffer.readableBytesView {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
     static func headersJSON(_ headers: HTTPHeaders) -> String {
         var order: [String] = []
         var values: [String: String] = [:]

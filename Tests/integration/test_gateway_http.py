@@ -223,6 +223,40 @@ def test_large_body_is_forwarded_intact(gateway, key):
     assert through["usage"]["prompt_tokens"] == direct["usage"]["prompt_tokens"]
 
 
+def fnv1a64(data: bytes) -> str:
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+@pytest.mark.parametrize("order,stream", [
+    (("model", "messages", "mock"), False),      # model first
+    (("messages", "mock", "model"), False),      # model last, as the OpenAI Python SDK sends it
+    (("messages", "model", "mock", "tools"), False),  # model between two large members
+    (("mock", "messages", "model", "stream"), True),  # plus stream_options added at the front
+])
+def test_large_body_arrives_byte_for_byte_with_only_the_edits(gateway, key, order, stream):
+    # The body is edited in place in the buffer it was received into (model rewritten, maybe
+    # stream_options added): the provider must get exactly the client's bytes with those edits.
+    messages = json.dumps([{"role": "user", "content": f"line {i}: " + "ä\\\"x" * 300} for i in range(120)])
+    members = {"model": '"mock-gpt"', "messages": messages, "mock": '{"echo_headers":true}',
+               "tools": json.dumps([{"type": "function", "function": {"name": f"t{i}", "description": "d" * 400}} for i in range(40)]),
+               "stream": "true"}
+    sent = ("{" + ",".join(f'"{name}":{members[name]}' for name in order) + "}").encode()
+    assert len(sent) > 100_000 and sent.count(b'"model":"mock-gpt"') == 1
+    expected = sent.replace(b'"model":"mock-gpt"', b'"model":"mock-gpt-1"')
+    if stream:
+        expected = b'{"stream_options":{"include_usage":true},' + expected[1:]
+    status, _, answer = request(gateway.port, "POST", CHAT, raw=sent, headers=auth(key))
+    assert status == 200
+    if stream:
+        first = next(line for line in answer.decode().splitlines() if line.startswith("data: {"))
+        answer = json.loads(first[len("data: "):])
+    assert answer["mock_received_body_bytes"] == len(expected)
+    assert answer["mock_received_body_fnv1a64"] == fnv1a64(expected)
+
+
 def test_keep_alive_serves_several_requests_on_one_connection(gateway, key):
     conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
     for _ in range(3):

@@ -1,3 +1,4 @@
+import NIOCore
 import RouteConfig
 import SwitchyardJSON
 import UpstreamClient
@@ -12,7 +13,20 @@ struct TranslateRequest {
     /// A streamed request always asks the provider for usage (`stream_options.include_usage`), so
     /// every token is accounted; the response side hides the extra chunk if the client did not
     /// ask for it.
-    func chatToChat(body: UnsafeRawBufferPointer, fields: ChatRequestFields, resolved: ResolvedModel) -> UpstreamRequest {
+    func chatToChat(body: consuming ByteBuffer, fields: ChatRequestFields, resolved: ResolvedModel) -> UpstreamRequest {
+        let edits = body.withUnsafeReadableBytes { Self.edits(body: $0, fields: fields, resolved: resolved) }
+        let call = calls[resolved.providerIndex]
+        return UpstreamRequest(method: "POST",
+                               url: call.chatCompletionsURL,
+                               headers: fields.stream ? call.streamHeaders : call.jsonHeaders,
+                               body: Self.upstreamBody(consume body, edits: edits),
+                               connectTimeoutMs: resolved.provider.connectTimeoutMs,
+                               readTimeoutMs: resolved.provider.readTimeoutMs)
+    }
+
+    /// The spans of the client's body to replace: `model` when the provider's id differs, and
+    /// `stream_options` when the gateway must ask for usage.
+    static func edits(body: UnsafeRawBufferPointer, fields: ChatRequestFields, resolved: ResolvedModel) -> [(Range<Int>, [UInt8])] {
         var edits: [(Range<Int>, [UInt8])] = []
         if resolved.model.upstreamID != fields.modelID {
             edits.append((fields.modelSpan, resolved.quotedUpstreamID))
@@ -29,16 +43,25 @@ struct TranslateRequest {
                 edits.append(((brace + 1)..<(brace + 1), Array(#""stream_options":{"include_usage":true},"#.utf8)))
             }
         }
-        // One copy, straight into the memory libcurl sends from.
-        let upstreamBody = UpstreamBody(count: JSONTopLevelScanner.splicedCount(body, edits: edits)) { out in
-            JSONTopLevelScanner.splice(body, edits: edits, into: out)
+        return edits
+    }
+
+    /// The body libcurl sends: the received buffer itself, edited in place when the room left
+    /// around it allows (`GatewayHandler` leaves some), else one copy into memory of its own.
+    static func upstreamBody(_ body: consuming ByteBuffer, edits: [(Range<Int>, [UInt8])]) -> UpstreamBody {
+        let start = body.readerIndex, end = body.writerIndex
+        let edited = body.withVeryUnsafeMutableBytes { storage in
+            JSONTopLevelScanner.spliceInPlace(storage, start: start, end: end, edits: edits)
         }
-        let call = calls[resolved.providerIndex]
-        return UpstreamRequest(method: "POST",
-                               url: call.chatCompletionsURL,
-                               headers: fields.stream ? call.streamHeaders : call.jsonHeaders,
-                               body: upstreamBody,
-                               connectTimeoutMs: resolved.provider.connectTimeoutMs,
-                               readTimeoutMs: resolved.provider.readTimeoutMs)
+        if let edited {
+            body.moveReaderIndex(to: edited.lowerBound)
+            body.moveWriterIndex(to: edited.upperBound)
+            return UpstreamBody(readableBytesOf: body)
+        }
+        return body.withUnsafeReadableBytes { bytes in
+            UpstreamBody(count: JSONTopLevelScanner.splicedCount(bytes, edits: edits)) { out in
+                JSONTopLevelScanner.splice(bytes, edits: edits, into: out)
+            }
+        }
     }
 }

@@ -17,12 +17,18 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum State {
         case idle
-        case receiving(HTTPRequestHead, ByteBuffer)
+        /// The body so far is in `receivedBody`.
+        case receiving(HTTPRequestHead)
         /// Already answered (e.g. 413); the rest of the request is ignored, then we close.
         case rejected
         case exchanging(Exchange)
     }
     private var state: State = .idle
+    /// The request body while it arrives. Kept apart from `state` so it has one owner all along:
+    /// appending never copies it, and a chat completion takes it (`takeReceivedBody`) and edits
+    /// it in place. (Carried in the state's payload, pattern bindings kept a second reference
+    /// alive and the in-place edit copied the whole body.)
+    private var receivedBody = ByteBuffer()
     private var requestTimer: Scheduled<Void>?
     private var nextExchangeID = 0
     private var closeWhenIdle = false
@@ -147,7 +153,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Reserved up front for the declared size (a 100 KB turn is not regrown and copied),
             // but at most 1 MiB: the declaration alone must not make the gateway allocate 32 MiB
             // per connection.
-            state = .receiving(head, context.channel.allocator.buffer(capacity: min(declaredLength ?? 0, services.settings.maxBodyBytes, 1 << 20)))
+            state = .receiving(head)
+            receivedBody = Self.bodyBuffer(reserving: min(declaredLength ?? 0, services.settings.maxBodyBytes, 1 << 20),
+                                           allocator: context.channel.allocator)
             // A client that asks waits for this before sending the body (curl does for bodies
             // over 1 MB, and gives up waiting only after a second).
             if expectsContinue {
@@ -155,21 +163,19 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                       promise: nil)
             }
         case .body(var chunk):
-            guard case .receiving(let head, var body) = state else { return }
-            if body.readableBytes + chunk.readableBytes > services.settings.maxBodyBytes {
+            guard case .receiving = state else { return }
+            if receivedBody.readableBytes + chunk.readableBytes > services.settings.maxBodyBytes {
                 reject(tooLarge())
                 return
             }
-            state = .idle  // drop the reference so the append does not copy the buffer
-            body.writeBuffer(&chunk)
-            state = .receiving(head, body)
+            receivedBody.writeBuffer(&chunk)
         case .end:
             requestTimer?.cancel()
             requestTimer = nil
             switch state {
-            case .receiving(let head, let body):
+            case .receiving(let head):
                 state = .idle
-                process(head, body)
+                process(head)
             case .rejected:
                 context.close(promise: nil)
             default:
@@ -189,6 +195,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         requestTimer?.cancel()
         requestTimer = nil
         state = .rejected
+        receivedBody = ByteBuffer()
         var headers = [("content-type", "application/json")]
         headers.append(contentsOf: error.headers)
         write(status: error.status, headers: headers, body: error.openAIBody(), keepAlive: false, headOnly: false, closeNow: closeNow)
@@ -202,7 +209,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: The pipeline
 
-    private func process(_ head: HTTPRequestHead, _ body: ByteBuffer) {
+    /// The request in `receivedBody` is taken by whichever stage needs it.
+    private func process(_ head: HTTPRequestHead) {
+        defer { receivedBody = ByteBuffer() }  // a body no stage took is not held until the next request
         // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the
         // connection can carry nothing more, so it closes after this answer (it used to stay
         // open, buffering whatever the client sent next).
@@ -230,7 +239,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .openaiChat:
                 let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
-                try startChatCompletion(body: body, caller: who, keepAlive: keepAlive)
+                try startChatCompletion(body: takeReceivedBody(), caller: who, keepAlive: keepAlive)
             case .openaiResponses, .anthropicMessages:
                 throw GatewayError(.unsupportedAPI, "This gateway build does not serve the \(target.rawValue) format yet.")
             }
@@ -243,19 +252,39 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func startChatCompletion(body: ByteBuffer, caller: Caller, keepAlive: Bool) throws(GatewayError) {
+    /// The received body, moved out (`receivedBody` is left empty): the caller is its only owner.
+    private func takeReceivedBody() -> ByteBuffer {
+        var body = ByteBuffer()
+        swap(&body, &receivedBody)
+        return body
+    }
+
+    /// Room kept free before and after a request body, so that `TranslateRequest` can change
+    /// `model` and add `stream_options` in place instead of copying the whole body.
+    static let bodyEditRoom = 256
+
+    /// An empty buffer for a request body of about `size` bytes, with `bodyEditRoom` free on
+    /// each side of where the body will be.
+    static func bodyBuffer(reserving size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: size + 2 * bodyEditRoom)
+        buffer.moveWriterIndex(forwardBy: bodyEditRoom)
+        buffer.moveReaderIndex(forwardBy: bodyEditRoom)
+        return buffer
+    }
+
+    private func startChatCompletion(body: consuming ByteBuffer, caller: Caller, keepAlive: Bool) throws(GatewayError) {
         let resolve = ResolveModel(catalog: services.catalog, secrets: services.secrets)
         let translate = TranslateRequest(calls: services.providerCalls)
-        let prepared: Result<(ChatRequestFields, ResolvedModel, UpstreamRequest), GatewayError> = body.withUnsafeReadableBytes { bytes in
+        let prepared: Result<(ChatRequestFields, ResolvedModel), GatewayError> = body.withUnsafeReadableBytes { bytes in
             do throws(GatewayError) {
                 let fields = try ResolveModel.readChatFields(bytes)
-                let resolved = try resolve(fields.modelID, caller: caller, clientAPI: .openaiChat)
-                return .success((fields, resolved, translate.chatToChat(body: bytes, fields: fields, resolved: resolved)))
+                return .success((fields, try resolve(fields.modelID, caller: caller, clientAPI: .openaiChat)))
             } catch {
                 return .failure(error)
             }
         }
-        let (fields, resolved, request) = try prepared.get()
+        let (fields, resolved) = try prepared.get()
+        let request = translate.chatToChat(body: consume body, fields: fields, resolved: resolved)
         let now = wallClockMillis()
         let admission: Admission? = switch services.metering {
         case .on:
