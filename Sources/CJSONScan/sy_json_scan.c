@@ -5,24 +5,13 @@
 #include <emmintrin.h>  // part of every x86-64 CPU
 #endif
 
-size_t sy_json_plain_string_bytes(const unsigned char *bytes, size_t count) {
+/// How many bytes from `bytes` on need no attention inside a JSON string: the offset of the
+/// first `"`, `\` or control byte (below 0x20), or `count` if there is none. Eight bytes per
+/// step; x86-64 only comes here for a string's last 15 bytes.
+static size_t plain_string_bytes(const unsigned char *bytes, size_t count) {
     size_t i = 0;
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i highest_control = _mm_set1_epi8(0x1F);
-    while (i + 16 <= count) {
-        __m128i block = _mm_loadu_si128((const __m128i *)(bytes + i));
-        // Unsigned "byte <= 0x1F": max(byte, 0x1F) == 0x1F.
-        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(block, highest_control), highest_control);
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
-        int mask = _mm_movemask_epi8(special);
-        if (mask != 0) return i + (size_t)__builtin_ctz((unsigned)mask);
-        i += 16;
-    }
-#else
-    // Elsewhere: eight bytes per step. Per byte, the high bit is set where the byte is a quote,
-    // a backslash or below 0x20; borrows only mark bytes above the first real match.
+    // Per byte, the high bit is set where the byte is a quote, a backslash or below 0x20;
+    // borrows only mark bytes above the first real match.
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (i + 8 <= count) {
         uint64_t word;
@@ -38,7 +27,6 @@ size_t sy_json_plain_string_bytes(const unsigned char *bytes, size_t count) {
         }
         i += 8;
     }
-#endif
     for (; i < count; i++) {
         unsigned char byte = bytes[i];
         if (byte == '"' || byte == '\\' || byte < 0x20) return i;
@@ -50,28 +38,203 @@ static int sy_is_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int sy_json_skip_string(const unsigned char *bytes, size_t count, size_t start, size_t *end) {
-    size_t i = start + 1;
-    for (;;) {
-        if (i < count) i += sy_json_plain_string_bytes(bytes + i, count - i);
-        if (i >= count) { *end = count; return SY_JSON_UNTERMINATED; }
-        unsigned char c = bytes[i];
-        if (c == '"') { *end = i + 1; return SY_JSON_OK; }
-        if (c != '\\') { *end = i; return SY_JSON_CONTROL_CHARACTER; }
-        if (i + 1 >= count) { *end = count; return SY_JSON_UNTERMINATED; }
-        switch (bytes[i + 1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-            i += 2;
-            break;
-        case 'u':
-            if (i + 6 > count) { *end = count; return SY_JSON_UNTERMINATED; }
-            for (size_t k = 2; k < 6; k++) {
-                if (!sy_is_hex(bytes[i + k])) { *end = i + k; return SY_JSON_BAD_UNICODE_ESCAPE; }
-            }
-            i += 6;
-            break;
-        default:
-            *end = i; return SY_JSON_BAD_ESCAPE;
+enum { SPECIAL_CLOSED = -1, SPECIAL_ESCAPE = -2 };
+
+/// The byte at `pos` inside a string is a quote, a backslash or a control byte. Returns
+/// SPECIAL_CLOSED (`*next` after the quote), SPECIAL_ESCAPE (`*next` after a valid escape) or
+/// an error outcome (`*next` where it is reported).
+static inline int string_special(const unsigned char *bytes, size_t count, size_t pos, size_t *next) {
+    unsigned char c = bytes[pos];
+    if (c == '"') { *next = pos + 1; return SPECIAL_CLOSED; }
+    if (c != '\\') { *next = pos; return SY_JSON_CONTROL_CHARACTER; }
+    if (pos + 1 >= count) { *next = count; return SY_JSON_UNTERMINATED; }
+    switch (bytes[pos + 1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        *next = pos + 2;
+        return SPECIAL_ESCAPE;
+    case 'u':
+        if (pos + 6 > count) { *next = count; return SY_JSON_UNTERMINATED; }
+        for (size_t k = 2; k < 6; k++) {
+            if (!sy_is_hex(bytes[pos + k])) { *next = pos + k; return SY_JSON_BAD_UNICODE_ESCAPE; }
         }
+        *next = pos + 6;
+        return SPECIAL_ESCAPE;
+    default:
+        *next = pos;
+        return SY_JSON_BAD_ESCAPE;
     }
+}
+
+/// 1 for the bytes that may follow a backslash as a two-byte escape.
+static const unsigned char simple_escape[256] = {
+    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
+};
+
+/// `sy_json_skip_string`, inlined into the container walk (a call per string cost ~30
+/// instructions, and a conversation has a string every ~70 bytes).
+__attribute__((always_inline))
+static inline int skip_string(const unsigned char *bytes, size_t count, size_t start, size_t *end) {
+    size_t i = start + 1, next = 0;
+#if defined(__SSE2__)
+    // Sixteen bytes per step; every special byte of a block is handled from the block's mask,
+    // so an escape costs a few instructions rather than a new search (a coding agent's turn has
+    // one every ~30 bytes).
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i highest_control = _mm_set1_epi8(0x1F);
+    while (i + 16 <= count) {
+        __m128i block = _mm_loadu_si128((const __m128i *)(bytes + i));
+        // Unsigned "byte <= 0x1F": max(byte, 0x1F) == 0x1F.
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(block, highest_control), highest_control);
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        size_t advance = 16;
+        while (mask != 0) {
+            size_t pos = i + (size_t)__builtin_ctz(mask);
+            unsigned char c = bytes[pos];
+            if (c == '"') { *end = pos + 1; return SY_JSON_OK; }
+            if (c == '\\' && pos + 1 < count && simple_escape[bytes[pos + 1]]) {
+                next = pos + 2;
+            } else {
+                int outcome = string_special(bytes, count, pos, &next);
+                if (outcome != SPECIAL_ESCAPE) { *end = next; return outcome; }
+            }
+            size_t skip = next - i;  // the escape's bytes are not special, whatever they are
+            if (skip >= 16) { advance = skip; break; }
+            mask &= ~0u << skip;
+        }
+        i += advance;
+    }
+#endif
+    for (;;) {
+        if (i < count) i += plain_string_bytes(bytes + i, count - i);
+        if (i >= count) { *end = count; return SY_JSON_UNTERMINATED; }
+        int outcome = string_special(bytes, count, i, &next);
+        if (outcome != SPECIAL_ESCAPE) {
+            *end = next;
+            return outcome == SPECIAL_CLOSED ? SY_JSON_OK : outcome;
+        }
+        i = next;
+    }
+}
+
+int sy_json_skip_string(const unsigned char *bytes, size_t count, size_t start, size_t *end) {
+    return skip_string(bytes, count, start, end);
+}
+
+static inline size_t skip_whitespace(const unsigned char *bytes, size_t count, size_t i) {
+    while (i < count) {
+        unsigned char c = bytes[i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') break;
+        i++;
+    }
+    return i;
+}
+
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+/// At a number's first byte (or what should be one); `*index` ends after it or at the error.
+static int skip_number(const unsigned char *bytes, size_t count, size_t *index) {
+    size_t start = *index, i = start;
+    if (i < count && bytes[i] == '-') i++;
+    if (i >= count || !is_digit(bytes[i])) { *index = start; return SY_JSON_EXPECTED_VALUE; }
+    if (bytes[i] == '0') {
+        i++;
+    } else {
+        while (i < count && is_digit(bytes[i])) i++;
+    }
+    if (i < count && bytes[i] == '.') {
+        i++;
+        if (i >= count || !is_digit(bytes[i])) { *index = i; return SY_JSON_DIGIT_AFTER_POINT; }
+        while (i < count && is_digit(bytes[i])) i++;
+    }
+    if (i < count && (bytes[i] == 'e' || bytes[i] == 'E')) {
+        i++;
+        if (i < count && (bytes[i] == '+' || bytes[i] == '-')) i++;
+        if (i >= count || !is_digit(bytes[i])) { *index = i; return SY_JSON_DIGIT_IN_EXPONENT; }
+        while (i < count && is_digit(bytes[i])) i++;
+    }
+    *index = i;
+    return SY_JSON_OK;
+}
+
+static int skip_literal(const unsigned char *bytes, size_t count, size_t *index, const char *word, size_t n) {
+    size_t i = *index;
+    if (i + n > count) return SY_JSON_END_IN_LITERAL;
+    if (memcmp(bytes + i, word, n) != 0) return SY_JSON_BAD_LITERAL;
+    *index = i + n;
+    return SY_JSON_OK;
+}
+
+int sy_json_skip_container(const unsigned char *bytes, size_t count, size_t start, size_t max_depth, size_t *end) {
+    // Bit k of the stack: level k is an object (else an array).
+    uint64_t objects[SY_JSON_DEPTH_LIMIT / 64] = {0};
+    if (max_depth > SY_JSON_DEPTH_LIMIT) max_depth = SY_JSON_DEPTH_LIMIT;
+    size_t depth = 0, i = start;
+    int outcome = SY_JSON_OK;
+#define PUSH(is_object)                                                                     \
+    do {                                                                                    \
+        uint64_t bit = 1ull << (depth % 64);                                                \
+        if (is_object) objects[depth / 64] |= bit; else objects[depth / 64] &= ~bit;        \
+        depth++;                                                                            \
+    } while (0)
+#define FAIL(at, code) do { *end = (at); return (code); } while (0)
+    PUSH(bytes[i] == '{');
+    i++;
+    int expect_value = 1;  // just after an opener or a comma
+    int first = 1;         // just after an opener (an empty container is allowed)
+    while (depth > 0) {
+        int is_object = (objects[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1;
+        i = skip_whitespace(bytes, count, i);
+        if (i >= count) FAIL(i, SY_JSON_END_IN_CONTAINER);
+        unsigned char c = bytes[i];
+        if ((first || !expect_value) && c == (is_object ? '}' : ']')) {
+            i++;
+            depth--;
+            expect_value = 0; first = 0;
+            continue;
+        }
+        if (!expect_value) {
+            if (c != ',') FAIL(i, is_object ? SY_JSON_EXPECTED_COMMA_OR_BRACE : SY_JSON_EXPECTED_COMMA_OR_BRACKET);
+            i++;
+            expect_value = 1; first = 0;
+            continue;
+        }
+        if (is_object) {
+            if (c != '"') FAIL(i, SY_JSON_EXPECTED_NAME);
+            size_t after = 0;
+            outcome = skip_string(bytes, count, i, &after);
+            if (outcome != SY_JSON_OK) FAIL(after, outcome);
+            i = skip_whitespace(bytes, count, after);
+            if (i >= count || bytes[i] != ':') FAIL(i, SY_JSON_EXPECTED_COLON);
+            i = skip_whitespace(bytes, count, i + 1);
+        }
+        if (i >= count) FAIL(i, SY_JSON_EXPECTED_VALUE);
+        unsigned char v = bytes[i];
+        switch (v) {
+        case '{': case '[':
+            if (depth >= max_depth) FAIL(i, SY_JSON_TOO_DEEP);
+            PUSH(v == '{');
+            i++;
+            expect_value = 1; first = 1;
+            continue;
+        case '"': {
+            size_t after = 0;
+            outcome = skip_string(bytes, count, i, &after);
+            if (outcome != SY_JSON_OK) FAIL(after, outcome);
+            i = after;
+            break;
+        }
+        case 't': outcome = skip_literal(bytes, count, &i, "true", 4); break;
+        case 'f': outcome = skip_literal(bytes, count, &i, "false", 5); break;
+        case 'n': outcome = skip_literal(bytes, count, &i, "null", 4); break;
+        default: outcome = skip_number(bytes, count, &i); break;
+        }
+        if (outcome != SY_JSON_OK) FAIL(i, outcome);
+        expect_value = 0; first = 0;
+    }
+#undef PUSH
+#undef FAIL
+    *end = i;
+    return SY_JSON_OK;
 }

@@ -341,18 +341,12 @@ private struct Cursor {
     mutating func skipString() throws(JSONSyntaxError) {
         var end = 0
         let outcome = Int(sy_json_skip_string(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count, index, &end))
-        guard outcome != SY_JSON_OK else { index = end; return }
         index = end
-        switch outcome {
-        case SY_JSON_UNTERMINATED: throw error("unterminated string")
-        case SY_JSON_BAD_ESCAPE: throw error("bad escape in string")
-        case SY_JSON_BAD_UNICODE_ESCAPE: throw error("bad \\u escape in string")
-        default: throw error("control character in string")
-        }
+        guard outcome != SY_JSON_OK else { return }
+        throw error(Self.reason(outcome))
     }
 
-
-    /// Any value, iteratively for nested containers so depth costs no stack.
+    /// Any value; containers in C, iteratively, so depth costs no stack.
     mutating func skipValue() throws(JSONSyntaxError) -> JSONValueKind {
         guard let first = peek() else { throw error("expected a value") }
         switch first {
@@ -393,75 +387,34 @@ private struct Cursor {
         }
     }
 
-    /// At `{` or `[`; leaves the index after the matching close.
+    /// At `{` or `[`; leaves the index after the matching close, every value inside validated.
     mutating func skipContainer() throws(JSONSyntaxError) {
-        // Each level remembers whether it is an object (true) or an array.
-        var stack = ContainerStack()
-        stack.append(bytes[index] == UInt8(ascii: "{"))
-        index += 1
-        var expectValue = true   // just after an opener or a comma
-        var first = true         // just after an opener (empty container allowed)
-        while let isObject = stack.last {
-            skipWhitespace()
-            guard let c = peek() else { throw error("unexpected end inside a nested value") }
-            if (first || !expectValue) && c == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                index += 1
-                stack.removeLast()
-                expectValue = false; first = false
-                continue
-            }
-            if !expectValue {
-                guard c == UInt8(ascii: ",") else { throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
-                index += 1
-                expectValue = true; first = false
-                continue
-            }
-            if isObject {
-                guard c == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
-                try skipString()
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
-                index += 1
-                skipWhitespace()
-            }
-            guard let v = peek() else { throw error("expected a value") }
-            if v == UInt8(ascii: "{") || v == UInt8(ascii: "[") {
-                guard stack.count < JSONTopLevelScanner.maxDepth else { throw error("nesting deeper than \(JSONTopLevelScanner.maxDepth)") }
-                stack.append(v == UInt8(ascii: "{"))
-                index += 1
-                expectValue = true; first = true
-            } else {
-                _ = try skipValue()
-                expectValue = false; first = false
-            }
+        var end = 0
+        let outcome = Int(sy_json_skip_container(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+                                                 index, JSONTopLevelScanner.maxDepth, &end))
+        index = end
+        guard outcome != SY_JSON_OK else { return }
+        throw error(Self.reason(outcome))
+    }
+
+    private static func reason(_ outcome: Int) -> String {
+        switch outcome {
+        case SY_JSON_UNTERMINATED: "unterminated string"
+        case SY_JSON_BAD_ESCAPE: "bad escape in string"
+        case SY_JSON_BAD_UNICODE_ESCAPE: "bad \\u escape in string"
+        case SY_JSON_CONTROL_CHARACTER: "control character in string"
+        case SY_JSON_END_IN_CONTAINER: "unexpected end inside a nested value"
+        case SY_JSON_EXPECTED_COMMA_OR_BRACE: "expected ',' or '}'"
+        case SY_JSON_EXPECTED_COMMA_OR_BRACKET: "expected ',' or ']'"
+        case SY_JSON_EXPECTED_NAME: "expected a member name in quotes"
+        case SY_JSON_EXPECTED_COLON: "expected ':' after member name"
+        case SY_JSON_TOO_DEEP: "nesting deeper than \(JSONTopLevelScanner.maxDepth)"
+        case SY_JSON_END_IN_LITERAL: "unexpected end in literal"
+        case SY_JSON_BAD_LITERAL: "invalid literal"
+        case SY_JSON_DIGIT_AFTER_POINT: "expected a digit after '.'"
+        case SY_JSON_DIGIT_IN_EXPONENT: "expected a digit in exponent"
+        default: "expected a value"
         }
-    }
-}
-
-/// The open containers of `skipContainer`, object (true) or array, innermost last: the first 64
-/// levels in the bits of one word, so the usual message history allocates nothing.
-private struct ContainerStack {
-    private var bits: UInt64 = 0
-    private var deeper: [Bool] = []
-    private(set) var count = 0
-
-    @inline(__always) mutating func append(_ isObject: Bool) {
-        if count < 64 {
-            if isObject { bits |= 1 << UInt64(count) } else { bits &= ~(1 << UInt64(count)) }
-        } else {
-            deeper.append(isObject)
-        }
-        count += 1
-    }
-
-    @inline(__always) var last: Bool? {
-        guard count > 0 else { return nil }
-        return count <= 64 ? bits & (1 << UInt64(count - 1)) != 0 : deeper.last
-    }
-
-    @inline(__always) mutating func removeLast() {
-        count -= 1
-        if count >= 64 { deeper.removeLast() }
     }
 }
 

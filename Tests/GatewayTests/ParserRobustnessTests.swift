@@ -280,6 +280,85 @@ private let scanKeys = ["model", "messages", "stream", "usage", "choices", "n", 
         #expect((try? JSONTopLevelScanner.scanObject(bytes("[1]"), keys: [])) == nil)
     }
 
+    /// The scanner's verdict — accepted, or the offset and reason of its error — equals a plain
+    /// byte-at-a-time reference's, on 3,000 random documents (long strings with escapes at every
+    /// alignment of the C skipper's 16-byte blocks, nested containers, every scalar kind) and
+    /// mutations of them, and at the nesting limit.
+    @Test func scannerErrorsMatchAByteAtATimeReference() {
+        var rng = SplitMix64(seed: 0x5EED_0009)
+        var accepted = 0, rejected = 0
+        for round in 0..<3_000 {
+            var doc = bytes(#"{"model":"m","messages":"#)
+            randomValue(&doc, depth: 0, &rng)
+            doc += bytes(#","stream":true}"#)
+            let input = round % 3 == 0 ? doc : mutate(doc, &rng)
+            let mine = scannerVerdict(input)
+            let reference = ReferenceScanner.verdict(input)
+            #expect(mine == reference, "round \(round): \(show(input))")
+            if mine == nil { accepted += 1 } else { rejected += 1 }
+        }
+        #expect(accepted > 1000 && rejected > 1000, "accepted \(accepted), rejected \(rejected)")
+        // 512 open containers inside the top-level object are allowed, 513 are not.
+        for depth in [511, 512, 513] {
+            for opener in ["[", #"{"a":"#] {
+                let closer = opener == "[" ? "]" : "}"
+                let input = bytes(#"{"x":"# + String(repeating: opener, count: depth) + "1" + String(repeating: closer, count: depth) + "}")
+                let mine = scannerVerdict(input)
+                #expect(mine == ReferenceScanner.verdict(input), "depth \(depth) \(opener)")
+                #expect((mine == nil) == (depth <= JSONTopLevelScanner.maxDepth), "depth \(depth) \(opener)")
+            }
+        }
+    }
+
+    private func scannerVerdict(_ input: [UInt8]) -> ReferenceScanner.Failure? {
+        do {
+            try input.withUnsafeBytes { raw in try JSONTopLevelScanner.forEachMember(raw) { _, _ in } }
+            return nil
+        } catch let error as JSONSyntaxError {
+            return ReferenceScanner.Failure(offset: error.offset, reason: error.reason)
+        } catch {
+            return ReferenceScanner.Failure(offset: -1, reason: "\(error)")
+        }
+    }
+
+    /// A random JSON value: strings of 0–90 bytes mixing ASCII, UTF-8 and every escape kind.
+    private func randomValue(_ out: inout [UInt8], depth: Int, _ rng: inout SplitMix64) {
+        let pieces = ["a", "bc", "def ", "é", "✓", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u00e9", "\\uD83D\\uDE00", "0123456789abcdef"]
+        func string(_ out: inout [UInt8]) {
+            out.append(0x22)
+            let target = rng.below(91)
+            var written = 0
+            while written < target {
+                let piece = bytes(rng.pick(pieces))
+                out += piece
+                written += piece.count
+            }
+            out.append(0x22)
+        }
+        switch depth >= 4 ? rng.below(4) : rng.below(7) {
+        case 0: string(&out)
+        case 1: out += bytes(rng.pick(["0", "-12", "3.25", "1e9", "-0.5E-3", "42"]))
+        case 2: out += bytes(rng.pick(["true", "false", "null"]))
+        case 3: out += bytes(rng.pick(["[]", "{}", "[ ]", "{ }"]))
+        case 4, 5:
+            out.append(UInt8(ascii: "["))
+            for k in 0..<rng.below(5) {
+                if k > 0 { out += bytes(rng.chance(4) ? " , " : ",") }
+                randomValue(&out, depth: depth + 1, &rng)
+            }
+            out.append(UInt8(ascii: "]"))
+        default:
+            out.append(UInt8(ascii: "{"))
+            for k in 0..<rng.below(5) {
+                if k > 0 { out += bytes(",") }
+                string(&out)
+                out += bytes(rng.chance(4) ? " :\n" : ":")
+                randomValue(&out, depth: depth + 1, &rng)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
     /// `integer` against a plain reference on 3,000 random number spellings (signs, leading
     /// zeros, fractions, exponents, values around the 64-bit limits).
     @Test func integerMatchesAReferenceOnRandomNumbers() {
@@ -625,4 +704,142 @@ private let scanKeys = ["model", "messages", "stream", "usage", "choices", "n", 
         }
         #expect(keysFound > 500)
     }
+}
+
+/// The scanner's grammar and error positions written as plainly as possible: a byte at a time,
+/// recursion for nesting. The reference for `scannerErrorsMatchAByteAtATimeReference`.
+private struct ReferenceScanner {
+    struct Failure: Error, Equatable { var offset: Int; var reason: String }
+    let b: [UInt8]
+    var i = 0
+
+    static func verdict(_ input: [UInt8]) -> Failure? {
+        var r = ReferenceScanner(b: input)
+        do { try r.document(); return nil } catch { return error }
+    }
+
+    private func fail(_ reason: String, at offset: Int? = nil) -> Failure { Failure(offset: offset ?? i, reason: reason) }
+    private func at(_ c: String) -> Bool { i < b.count && b[i] == c.utf8.first! }
+    private mutating func whitespace() { while i < b.count, [0x20, 0x0A, 0x0D, 0x09].contains(b[i]) { i += 1 } }
+
+    private mutating func document() throws(Failure) {
+        whitespace()
+        guard at("{") else { throw fail(i >= b.count ? "empty body, expected a JSON object" : "expected a JSON object") }
+        i += 1
+        whitespace()
+        if at("}") {
+            i += 1
+        } else {
+            while true {
+                whitespace()
+                guard at("\"") else { throw fail("expected a member name in quotes") }
+                try string()
+                whitespace()
+                guard at(":") else { throw fail("expected ':' after member name") }
+                i += 1
+                whitespace()
+                try value(depth: 0)
+                whitespace()
+                guard i < b.count else { throw fail("unexpected end inside the top-level object") }
+                i += 1
+                if b[i - 1] == UInt8(ascii: "}") { break }
+                guard b[i - 1] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'", at: i - 1) }
+            }
+        }
+        whitespace()
+        guard i >= b.count else { throw fail("unexpected data after the JSON object") }
+    }
+
+    /// `depth`: containers open around this value inside the top-level object.
+    private mutating func value(depth: Int) throws(Failure) {
+        guard i < b.count else { throw fail("expected a value") }
+        switch b[i] {
+        case UInt8(ascii: "\""): try string()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            guard depth < JSONTopLevelScanner.maxDepth else { throw fail("nesting deeper than \(JSONTopLevelScanner.maxDepth)") }
+            try container(depth: depth + 1)
+        default: try number()
+        }
+    }
+
+    private mutating func container(depth: Int) throws(Failure) {
+        let isObject = at("{")
+        let close: UInt8 = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        i += 1
+        whitespace()
+        guard i < b.count else { throw fail("unexpected end inside a nested value") }
+        if b[i] == close { i += 1; return }
+        while true {
+            whitespace()
+            guard i < b.count else { throw fail("unexpected end inside a nested value") }
+            if isObject {
+                guard at("\"") else { throw fail("expected a member name in quotes") }
+                try string()
+                whitespace()
+                guard at(":") else { throw fail("expected ':' after member name") }
+                i += 1
+                whitespace()
+            }
+            try value(depth: depth)
+            whitespace()
+            guard i < b.count else { throw fail("unexpected end inside a nested value") }
+            if b[i] == close { i += 1; return }
+            guard at(",") else { throw fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
+            i += 1
+        }
+    }
+
+    private mutating func string() throws(Failure) {
+        i += 1
+        while true {
+            guard i < b.count else { throw fail("unterminated string") }
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return }
+            if c < 0x20 { throw fail("control character in string") }
+            guard c == UInt8(ascii: "\\") else { i += 1; continue }
+            guard i + 1 < b.count else { throw fail("unterminated string", at: b.count) }
+            switch b[i + 1] {
+            case UInt8(ascii: "u"):
+                guard i + 6 <= b.count else { throw fail("unterminated string", at: b.count) }
+                for k in 2..<6 where !b[i + k].isHexDigit { throw fail("bad \\u escape in string", at: i + k) }
+                i += 6
+            case let e where Array(#""\/bfnrt"#.utf8).contains(e): i += 2
+            default: throw fail("bad escape in string")
+            }
+        }
+    }
+
+    private mutating func literal(_ word: String) throws(Failure) {
+        let w = Array(word.utf8)
+        guard i + w.count <= b.count else { throw fail("unexpected end in literal") }
+        guard Array(b[i..<(i + w.count)]) == w else { throw fail("invalid literal") }
+        i += w.count
+    }
+
+    private mutating func number() throws(Failure) {
+        let start = i
+        func digits() { while i < b.count, b[i].isDecimalDigit { i += 1 } }
+        if at("-") { i += 1 }
+        guard i < b.count, b[i].isDecimalDigit else { throw fail("expected a value", at: start) }
+        if at("0") { i += 1 } else { digits() }
+        if at(".") {
+            i += 1
+            guard i < b.count, b[i].isDecimalDigit else { throw fail("expected a digit after '.'") }
+            digits()
+        }
+        if at("e") || at("E") {
+            i += 1
+            if at("+") || at("-") { i += 1 }
+            guard i < b.count, b[i].isDecimalDigit else { throw fail("expected a digit in exponent") }
+            digits()
+        }
+    }
+}
+
+private extension UInt8 {
+    var isDecimalDigit: Bool { (0x30...0x39).contains(self) }
+    var isHexDigit: Bool { isDecimalDigit || (0x41...0x46).contains(self) || (0x61...0x66).contains(self) }
 }
