@@ -70,49 +70,119 @@ static const unsigned char simple_escape[256] = {
     ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1,
 };
 
+#if defined(__SSE2__)
+/// One 16-byte block of a string at `*index`: every special byte of the block is handled from
+/// the block's mask, so an escape costs a few instructions rather than a new search. Returns 1
+/// when the string ended or is in error (`*outcome`, `*end` set), else 0 with `*index` advanced.
+__attribute__((always_inline))
+static inline int string_block16(const unsigned char *bytes, size_t count, size_t *index, size_t *end, int *outcome) {
+    size_t i = *index, next = 0;
+    __m128i block = _mm_loadu_si128((const __m128i *)(bytes + i));
+    // Unsigned "byte <= 0x1F": max(byte, 0x1F) == 0x1F.
+    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(block, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
+                                                _mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))), control);
+    unsigned mask = (unsigned)_mm_movemask_epi8(special);
+    size_t advance = 16;
+    while (mask != 0) {
+        size_t pos = i + (size_t)__builtin_ctz(mask);
+        unsigned char c = bytes[pos];
+        if (c == '"') { *end = pos + 1; *outcome = SY_JSON_OK; return 1; }
+        if (c == '\\' && pos + 1 < count && simple_escape[bytes[pos + 1]]) {
+            next = pos + 2;
+        } else {
+            int special_outcome = string_special(bytes, count, pos, &next);
+            if (special_outcome != SPECIAL_ESCAPE) { *end = next; *outcome = special_outcome; return 1; }
+        }
+        size_t skip = next - i;  // the escape's bytes are not special, whatever they are
+        if (skip >= 16) { advance = skip; break; }
+        mask &= ~0u << skip;
+    }
+    *index = i + advance;
+    return 0;
+}
+
+/// Bit k set: byte k of the 16 at `block` equals the broadcast byte `target`.
+static inline uint64_t equal_mask(__m128i block, __m128i target) {
+    return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(block, target));
+}
+
+/// The bytes of a 64-byte window that a backslash escapes. `backslashes` marks the window's
+/// backslashes; `carry_in` (0 or 1) says whether byte 0 is escaped by a run of backslashes
+/// that ended the window before. A byte is escaped when the run of backslashes just before it
+/// has odd length: adding a run's lowest bit to the run carries to the byte just past it, and
+/// that byte's position has the other parity from the run's start exactly when the run is odd.
+/// `*carry_out` is 1 when an odd run reaches the window's last byte.
+static inline uint64_t escaped_bytes(uint64_t backslashes, uint64_t carry_in, uint64_t *carry_out) {
+    const uint64_t even = 0x5555555555555555ull, odd = ~even;
+    uint64_t runs = backslashes & ~carry_in;  // an escaped backslash starts no run
+    uint64_t starts = runs & ~(runs << 1);
+    uint64_t past_even_runs = (runs + (starts & even)) & ~runs;
+    unsigned long long odd_sum = 0;
+    *carry_out = (uint64_t)__builtin_uaddll_overflow(runs, starts & odd, &odd_sum);
+    uint64_t past_odd_runs = odd_sum & ~runs;
+    return (past_even_runs & odd) | (past_odd_runs & even) | carry_in;
+}
+#endif
+
 /// `sy_json_skip_string`, inlined into the container walk (a call per string cost ~30
 /// instructions, and a conversation has a string every ~70 bytes).
 __attribute__((always_inline))
 static inline int skip_string(const unsigned char *bytes, size_t count, size_t start, size_t *end) {
     size_t i = start + 1, next = 0;
 #if defined(__SSE2__)
-    // Sixteen bytes per step; every special byte of a block is handled from the block's mask,
-    // so an escape costs a few instructions rather than a new search (a coding agent's turn has
-    // one every ~30 bytes).
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i highest_control = _mm_set1_epi8(0x1F);
-    while (i + 16 <= count) {
-        __m128i block = _mm_loadu_si128((const __m128i *)(bytes + i));
-        // Unsigned "byte <= 0x1F": max(byte, 0x1F) == 0x1F.
-        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(block, highest_control), highest_control);
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)), control);
-        unsigned mask = (unsigned)_mm_movemask_epi8(special);
-        size_t advance = 16;
-        while (mask != 0) {
-            size_t pos = i + (size_t)__builtin_ctz(mask);
-            unsigned char c = bytes[pos];
-            if (c == '"') { *end = pos + 1; return SY_JSON_OK; }
-            if (c == '\\' && pos + 1 < count && simple_escape[bytes[pos + 1]]) {
-                next = pos + 2;
-            } else {
-                int outcome = string_special(bytes, count, pos, &next);
-                if (outcome != SPECIAL_ESCAPE) { *end = next; return outcome; }
-            }
-            size_t skip = next - i;  // the escape's bytes are not special, whatever they are
-            if (skip >= 16) { advance = skip; break; }
-            mask &= ~0u << skip;
+    int outcome = SY_JSON_OK;
+    // Most member names and short values end in their first 16 bytes.
+    if (i + 16 <= count && string_block16(bytes, count, &i, end, &outcome)) return outcome;
+    // A long string, 64 bytes per step: one mask each of quotes, backslashes and control bytes,
+    // the escaped bytes found from the backslashes (a coding agent's turn has an escape every
+    // ~30 bytes; handled one by one they cost more than the search). A window that holds
+    // anything but plain bytes, two-byte escapes and the closing quote goes to the 16-byte
+    // path below, which reports errors at their exact offset.
+    uint64_t carry = 0;  // 1: the byte at `i` is escaped by the window before
+    while (i + 64 <= count) {
+        __m128i b0 = _mm_loadu_si128((const __m128i *)(bytes + i));
+        __m128i b1 = _mm_loadu_si128((const __m128i *)(bytes + i + 16));
+        __m128i b2 = _mm_loadu_si128((const __m128i *)(bytes + i + 32));
+        __m128i b3 = _mm_loadu_si128((const __m128i *)(bytes + i + 48));
+        // Control bytes are rare (raw newlines between members of a pretty-printed body): any
+        // in the window sends it to the 16-byte path, which finds out whether it counts.
+        __m128i low = _mm_min_epu8(_mm_min_epu8(b0, b1), _mm_min_epu8(b2, b3));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(low, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F))) != 0) break;
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+        uint64_t quotes = equal_mask(b0, quote) | equal_mask(b1, quote) << 16
+                        | equal_mask(b2, quote) << 32 | equal_mask(b3, quote) << 48;
+        uint64_t backslashes = equal_mask(b0, backslash) | equal_mask(b1, backslash) << 16
+                             | equal_mask(b2, backslash) << 32 | equal_mask(b3, backslash) << 48;
+        uint64_t carry_out = 0;
+        uint64_t escaped = escaped_bytes(backslashes, carry, &carry_out);
+        uint64_t stops = quotes & ~escaped;
+        uint64_t before_stop = stops ? (stops & (0 - stops)) - 1 : ~0ull;
+        uint64_t escapes = escaped & before_stop;
+        int plain = 1;
+        for (; escapes != 0; escapes &= escapes - 1) {
+            if (!simple_escape[bytes[i + (size_t)__builtin_ctzll(escapes)]]) { plain = 0; break; }
         }
-        i += advance;
+        if (!plain) break;
+        if (stops != 0) {
+            *end = i + (size_t)__builtin_ctzll(stops) + 1;
+            return SY_JSON_OK;
+        }
+        carry = carry_out;
+        i += 64;
+    }
+    i -= (size_t)carry;  // back to the backslash that escapes the byte at `i`
+    while (i + 16 <= count) {
+        if (string_block16(bytes, count, &i, end, &outcome)) return outcome;
     }
 #endif
     for (;;) {
         if (i < count) i += plain_string_bytes(bytes + i, count - i);
         if (i >= count) { *end = count; return SY_JSON_UNTERMINATED; }
-        int outcome = string_special(bytes, count, i, &next);
-        if (outcome != SPECIAL_ESCAPE) {
+        int special_outcome = string_special(bytes, count, i, &next);
+        if (special_outcome != SPECIAL_ESCAPE) {
             *end = next;
-            return outcome == SPECIAL_CLOSED ? SY_JSON_OK : outcome;
+            return special_outcome == SPECIAL_CLOSED ? SY_JSON_OK : special_outcome;
         }
         i = next;
     }

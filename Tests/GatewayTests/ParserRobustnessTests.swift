@@ -321,12 +321,14 @@ private let scanKeys = ["model", "messages", "stream", "usage", "choices", "n", 
         }
     }
 
-    /// A random JSON value: strings of 0–90 bytes mixing ASCII, UTF-8 and every escape kind.
+    /// A random JSON value: strings of 0–300 bytes (past the C skipper's 16- and 64-byte
+    /// steps) mixing ASCII, UTF-8, every escape kind and runs of escaped backslashes.
     private func randomValue(_ out: inout [UInt8], depth: Int, _ rng: inout SplitMix64) {
-        let pieces = ["a", "bc", "def ", "é", "✓", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u00e9", "\\uD83D\\uDE00", "0123456789abcdef"]
+        let pieces = ["a", "bc", "def ", "é", "✓", "\\n", "\\\"", "\\\\", "\\\\\\\\\\\\", "\\/", "\\t", "\\u00e9",
+                      "\\uD83D\\uDE00", "0123456789abcdef", "0123456789abcdef0123456789abcdef"]
         func string(_ out: inout [UInt8]) {
             out.append(0x22)
-            let target = rng.below(91)
+            let target = rng.chance(2) ? rng.below(40) : rng.below(301)
             var written = 0
             while written < target {
                 let piece = bytes(rng.pick(pieces))
