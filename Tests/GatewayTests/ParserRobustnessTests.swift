@@ -734,12 +734,7 @@ private struct ReferenceScanner {
         } else {
             while true {
                 whitespace()
-                guard at("\"") else { throw fail("expected a member name in quotes") }
-                try string()
-                whitespace()
-                guard at(":") else { throw fail("expected ':' after member name") }
-                i += 1
-                whitespace()
+                try memberName()
                 try value(depth: 0)
                 whitespace()
                 guard i < b.count else { throw fail("unexpected end inside the top-level object") }
@@ -750,6 +745,16 @@ private struct ReferenceScanner {
         }
         whitespace()
         guard i >= b.count else { throw fail("unexpected data after the JSON object") }
+    }
+
+    /// A member's name, its colon and the blanks up to the value.
+    private mutating func memberName() throws(Failure) {
+        guard at("\"") else { throw fail("expected a member name in quotes") }
+        try string()
+        whitespace()
+        guard at(":") else { throw fail("expected ':' after member name") }
+        i += 1
+        whitespace()
     }
 
     /// `depth`: containers open around this value inside the top-level object.
@@ -777,14 +782,7 @@ private struct ReferenceScanner {
         while true {
             whitespace()
             guard i < b.count else { throw fail("unexpected end inside a nested value") }
-            if isObject {
-                guard at("\"") else { throw fail("expected a member name in quotes") }
-                try string()
-                whitespace()
-                guard at(":") else { throw fail("expected ':' after member name") }
-                i += 1
-                whitespace()
-            }
+            if isObject { try memberName() }
             try value(depth: depth)
             whitespace()
             guard i < b.count else { throw fail("unexpected end inside a nested value") }
