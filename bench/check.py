@@ -11,6 +11,8 @@ one keep-alive connection, then `callgrind_control --dump` writes that phase's t
   small    scenario 1: ~1 KB chat completion (per request)
   large    scenario 2: ~100 KB coding-agent turn (per request)
   stream   scenario 3: 100 chunks, 10 ms apart (per stream)
+  connection  a small request on a new connection, closed after the answer (per connection):
+           the difference to `small` is what accepting and closing a connection costs
   small-unmetered  scenario 1 on `switchyard-unmetered`, the same gateway without its limit and
            accounting stages: the difference to `small` is what those two stages cost
 
@@ -37,7 +39,7 @@ from lib import HOST, log  # noqa: E402
 
 BASELINE = lib.BENCH / "callgrind-baseline.json"
 TOLERANCE = 0.10
-COUNTS = {"small": 200, "large": 50, "stream": 20}
+COUNTS = {"small": 200, "large": 50, "stream": 20, "connection": 100}
 WARMUP = {"small": 20, "large": 5, "stream": 2}
 
 
@@ -101,7 +103,11 @@ class Gateway:
         raise RuntimeError(f"callgrind did not write the '{name}' dump")
 
 
-def send(port: int, key: str, body: bytes, count: int, stream: bool = False) -> None:
+def send(port: int, key: str, body: bytes, count: int, stream: bool = False, fresh: bool = False) -> None:
+    if fresh:  # a new connection per request, closed by the client after the answer
+        for _ in range(count):
+            send(port, key, body, 1, stream)
+        return
     c = lib.HTTPConnection(port, timeout=120)
     hdrs = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     try:
@@ -152,6 +158,12 @@ def main():
             ir = totals(dump)
             results[phase] = {"instructions": ir, "count": n, "dump": dump}
             log(f"  {phase:<6} {n:>4} × → {ir / n:>12,.0f} instructions each ({time.monotonic() - t0:.1f} s)")
+        n = COUNTS["connection"]
+        send(gw.port, key, bodies["small"], n, fresh=True)
+        dump = gw.dump("connection")
+        results["connection"] = {"instructions": totals(dump), "count": n, "dump": dump}
+        log(f"  connection {n:>4} × → {results['connection']['instructions'] / n:>12,.0f} instructions each "
+            "(a small request on a new connection)")
         time.sleep(2)
         idle = gw.dump("idle")
         log(f"  idle: {totals(idle):,} instructions in 2 s (not counted in any phase above)")
@@ -169,7 +181,7 @@ def main():
     finally:
         services.stop_all()
 
-    phases = ("startup", "small", "large", "stream", "small-unmetered")
+    phases = ("startup", "small", "large", "stream", "connection", "small-unmetered")
     current = {p: round(results[p]["instructions"] / results[p]["count"]) for p in phases}
     if opts.profile:
         per = {"small": COUNTS["small"], "large": COUNTS["large"], "stream": COUNTS["stream"]}
@@ -185,7 +197,7 @@ def main():
         print(f"\ndumps: {run}/callgrind-*.out.*  (python3 bench/cgprofile.py DUMP REQUESTS [TOP [REGEX]])")
 
     units = {"startup": "per process", "small": "per request", "large": "per request", "stream": "per stream",
-             "small-unmetered": "per request"}
+             "connection": "per connection (one small request on it)", "small-unmetered": "per request"}
     metering = current["small"] - current["small-unmetered"]
     metering_line = (f"limits + accounting (Admit, Account and their LMDB transactions): {metering:,} instructions "
                      f"per small request ({metering / current['small']:.0%} of {current['small']:,})")

@@ -218,3 +218,89 @@ def test_expect_100_continue_with_a_body_too_large_gets_the_final_answer(gateway
     sock.close()
     status, _, answer, _ = split_response(data)
     assert status == 413 and json.loads(answer)["error"]["code"] == "request_too_large"
+
+
+def _gateway_socket(pid, peer):
+    """The gateway's own end of the connection whose client end is bound to `peer`: each of the
+    process's socket descriptors is copied into this one with pidfd_getfd (Linux 5.6+; the
+    gateway is our child, so ptrace access is allowed) and matched by its peer address."""
+    import ctypes
+    import os
+    libc = ctypes.CDLL(None, use_errno=True)
+    SYS_pidfd_getfd = 438  # the same number on every Linux architecture
+    pidfd = os.pidfd_open(pid)
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            fd = libc.syscall(SYS_pidfd_getfd, pidfd, int(name), 0)
+            if fd < 0:
+                continue
+            s = socket.socket(fileno=fd)
+            try:
+                if s.family == socket.AF_INET and s.type == socket.SOCK_STREAM and s.getpeername() == peer:
+                    return s.dup()
+            except OSError:
+                pass
+            finally:
+                s.close()
+    finally:
+        os.close(pidfd)
+    return None
+
+
+def test_accepted_connections_have_tcp_nodelay(gateway):
+    # The gateway sets no per-connection socket option on Linux: an accepted socket inherits
+    # TCP_NODELAY from the listening socket. Without it, a small write that follows another
+    # (a streamed chunk) can wait for the client's delayed ACK, ~40 ms.
+    client = socket.create_connection(("127.0.0.1", gateway.port))
+    try:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        server_end = _gateway_socket(gateway.proc.pid, client.getsockname())
+        assert server_end is not None, "the gateway's end of the connection was not found"
+        with server_end:
+            assert server_end.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        client.close()
+
+
+def test_gateway_serves_without_privileges(mock):
+    # A regression: the per-connection "TCP_NODELAY" option was SO_DEBUG (NIO's `socketOption`
+    # is the socket level; TCP's is `tcpOption`), which the kernel allows only with
+    # CAP_NET_ADMIN: run by an ordinary user, the gateway closed every connection unanswered.
+    # Tests usually run as root here, so as root the gateway runs as `nobody` (uid 65534),
+    # from a copy of the binary in a folder that user can reach.
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    from conftest import BIN
+    folder = tempfile.mkdtemp(prefix="switchyard-unprivileged-")
+    try:
+        user = None
+        binary = os.path.join(BIN, "switchyard")
+        if os.geteuid() == 0:
+            user = 65534
+            os.chmod(folder, 0o777)
+            binary = shutil.copy(binary, os.path.join(folder, "switchyard"))
+            os.chmod(binary, 0o755)
+        gw = Gateway(mock, os.path.join(folder, "data"), binary=binary, user=user)
+        try:
+            assert os.stat(f"/proc/{gw.proc.pid}").st_uid == (65534 if user else os.geteuid())
+            status, _, body = request(gw.port, "GET", "/healthz")
+            assert status == 200, body
+            made = subprocess.run([binary, "keys", "create", "--plan", "test", "--data", gw.data_dir],
+                                  capture_output=True, text=True, user=user)
+            assert made.returncode == 0, made.stderr
+            status, _, body = request(gw.port, "POST", "/v1/chat/completions",
+                                      {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]},
+                                      {"Authorization": f"Bearer {made.stdout.strip()}"})
+            assert status == 200, body
+        finally:
+            gw.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
