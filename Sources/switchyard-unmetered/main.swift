@@ -36,9 +36,8 @@ while let flag = arguments.popFirst() {
     default: fail("unknown option \(flag); usage: switchyard-unmetered [--listen HOST:PORT] [--data DIR]")
     }
 }
-guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-    fail("--listen must be HOST:PORT")
-}
+let address: ListenAddress
+do { address = try ListenAddress(parsing: listen) } catch { fail(error.description) }
 
 do {
     var config = try EmbeddedRoutes.load()
@@ -50,8 +49,8 @@ do {
     upstream.start()
     let services = GatewayServices(config: config, keys: keys, accountant: accountant, secrets: ProviderSecrets(config: config),
                                    upstream: upstream, metering: .off)
-    let server = try GatewayServer(services: services, host: String(listen[..<colon]), port: port)
-    let bound = server.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? port)" } ?? listen
+    let server = try GatewayServer(services: services, host: address.host, port: address.port)
+    let bound = server.localAddress.map { ListenAddress.display(host: $0.ipAddress ?? address.host, port: $0.port ?? address.port) } ?? listen
     print("switchyard-unmetered listening on \(bound) (limits and accounting OFF: benchmarks only)")
     fflush(nil)
     server.runUntilSignalled()

@@ -14,7 +14,7 @@ import UpstreamClient
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the gateway.")
 
-    @Option(help: "Address to listen on, HOST:PORT.")
+    @Option(help: "Address to listen on, HOST:PORT (an IPv6 address in brackets: [::1]:8080).")
     var listen: String = "127.0.0.1:8080"
 
     @OptionGroup var data: DataOptions
@@ -41,10 +41,9 @@ struct Serve: ParsableCommand {
         if let idleTimeoutMs { config.server.idleTimeoutMs = idleTimeoutMs }
         if let requestTimeoutMs { config.server.requestTimeoutMs = requestTimeoutMs }
         if let shutdownGraceMs { config.server.shutdownGraceMs = shutdownGraceMs }
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080")
-        }
-        let host = String(listen[..<colon])
+        let address: ListenAddress
+        do { address = try ListenAddress(parsing: listen) } catch { throw ValidationError(error.description) }
+        let (host, port) = (address.host, address.port)
         prepareJSONForThreads()
         let keys = try KeyStore(directory: data.data)
         guard usageSyncMs >= 0 else { throw ValidationError("--usage-sync-ms must be 0 or more (0: fsync every commit)") }
@@ -59,7 +58,7 @@ struct Serve: ParsableCommand {
         upstream.start()
         let services = GatewayServices(config: config, keys: keys, accountant: accountant, secrets: secrets, upstream: upstream)
         let server = try GatewayServer(services: services, host: host, port: port, threads: threads ?? GatewayServer.defaultEventLoopThreads)
-        let bound = server.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? listen
+        let bound = server.localAddress.map { ListenAddress.display(host: $0.ipAddress ?? host, port: $0.port ?? port) } ?? listen
         print("switchyard \(Switchyard.version) listening on \(bound) (config \(config.digest.prefix(12)), \(config.models.count) models)")
         fflush(nil)
         server.runUntilSignalled()
