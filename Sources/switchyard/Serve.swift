@@ -35,18 +35,29 @@ struct Serve: ParsableCommand {
             help: "Flush the usage store to disk every N ms: the most a power loss can lose. 0: fsync every commit (slower).")
     var usageSyncMs: Int = 100
 
+    /// The same lower bounds the config compiler enforces for the settings these override; a
+    /// bad value is refused before anything starts (`--threads 0` trapped inside NIO).
+    func validate() throws {
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be from 1 to 256 (event loop threads); got \(threads)")
+        }
+        if let idleTimeoutMs, idleTimeoutMs < 1 { throw ValidationError("--idle-timeout-ms must be at least 1") }
+        if let requestTimeoutMs, requestTimeoutMs < 1 { throw ValidationError("--request-timeout-ms must be at least 1") }
+        if let shutdownGraceMs, shutdownGraceMs < 0 { throw ValidationError("--shutdown-grace-ms must be 0 or more") }
+        guard usageSyncMs >= 0 else { throw ValidationError("--usage-sync-ms must be 0 or more (0: fsync every commit)") }
+        do { _ = try ListenAddress(parsing: listen) } catch { throw ValidationError(error.description) }
+    }
+
     func run() throws {
         var config = try loadEmbeddedConfig()
         applyBaseURLOverrides(&config)
         if let idleTimeoutMs { config.server.idleTimeoutMs = idleTimeoutMs }
         if let requestTimeoutMs { config.server.requestTimeoutMs = requestTimeoutMs }
         if let shutdownGraceMs { config.server.shutdownGraceMs = shutdownGraceMs }
-        let address: ListenAddress
-        do { address = try ListenAddress(parsing: listen) } catch { throw ValidationError(error.description) }
+        let address = try ListenAddress(parsing: listen)  // checked in `validate`
         let (host, port) = (address.host, address.port)
         prepareJSONForThreads()
         let keys = try KeyStore(directory: data.data)
-        guard usageSyncMs >= 0 else { throw ValidationError("--usage-sync-ms must be 0 or more (0: fsync every commit)") }
         var accounting = Accountant.Options()
         accounting.syncIntervalMillis = usageSyncMs
         let accountant = try Accountant(directory: data.data, options: accounting)

@@ -346,3 +346,24 @@ def test_upstream_connections_are_reused(gateway, key):
     opened = mock_stats(gateway.mock_port)["connections_opened"] - before
     # 20 calls over kept-alive upstream connections (+1 for the stats request itself).
     assert opened <= 3, opened
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--threads", "0"], "--threads must be from 1 to 256"),
+    (["--threads", "100000"], "--threads must be from 1 to 256"),
+    (["--request-timeout-ms", "0"], "--request-timeout-ms must be at least 1"),
+    (["--idle-timeout-ms", "0"], "--idle-timeout-ms must be at least 1"),
+    (["--listen", ":8080"], "give a host before the port"),
+    (["--listen", "::1:8080"], "IPv6 address in brackets"),
+    (["--listen", "127.0.0.1:99999"], "port must be a number from 0 to 65535"),
+])
+def test_serve_refuses_bad_settings_before_starting(tmp_path, args, says):
+    # `--threads 0` used to trap inside NIO; a zero timeout started a gateway that could not
+    # answer. Refused with the setting's name before anything starts.
+    import os
+    import subprocess
+    from conftest import BIN
+    out = subprocess.run([os.path.join(BIN, "switchyard"), "serve", *args, "--data", str(tmp_path)],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode != 0 and says in out.stderr, out.stderr
+    assert "listening" not in out.stdout
