@@ -91,11 +91,12 @@ public final class KeyStore: Sendable {
         guard prefix.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw .invalidArgument("key prefix \"\(prefix)\" may contain only visible ASCII characters (no spaces)")
         }
-        if let rpmOverride, rpmOverride < 0 {
-            throw .invalidArgument("requests-per-minute override must not be negative (got \(rpmOverride))")
+        // Limits are at least 1 where they are enforced, so 0 would silently mean 1.
+        if let rpmOverride, rpmOverride < 1 {
+            throw .invalidArgument("requests-per-minute override must be at least 1 (got \(rpmOverride)); to stop a key, revoke it")
         }
-        if let dailyTokensOverride, dailyTokensOverride < 0 {
-            throw .invalidArgument("daily-tokens override must not be negative (got \(dailyTokensOverride))")
+        if let dailyTokensOverride, dailyTokensOverride < 1 {
+            throw .invalidArgument("daily-tokens override must be at least 1 (got \(dailyTokensOverride)); to stop a key, revoke it")
         }
 
         let secret = SecretGenerator.makeSecret(prefix: prefix)
@@ -129,6 +130,8 @@ public final class KeyStore: Sendable {
     public func revoke(id: String) throws(KeyStoreError) {
         let env = environment
         let action = "cannot revoke key \(id)"
+        // LMDB refuses an empty key or one over 511 bytes with an error about sizes; no id is either.
+        guard !id.isEmpty, id.utf8.count <= 511 else { throw .unknownID(id) }
         try env.write(action) { txn throws(KeyStoreError) in
             guard let hashBytes = try env.get(txn, hashByID, Array(id.utf8), action) else { throw .unknownID(id) }
             let hash = Array(hashBytes)  // copy before writing: puts may move pages

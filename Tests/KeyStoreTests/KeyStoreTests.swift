@@ -96,6 +96,11 @@ import Testing
         let error = #expect(throws: KeyStoreError.self) { try store.revoke(id: "key_abc") }
         #expect(error?.isUnknownID == true)
         #expect(error?.description == "no key with id key_abc")
+        // Ids LMDB cannot hold as keys (empty, over 511 bytes) are unknown too, not a storage error.
+        for id in ["", String(repeating: "k", count: 600)] {
+            let odd = #expect(throws: KeyStoreError.self) { try store.revoke(id: id) }
+            #expect(odd?.isUnknownID == true)
+        }
     }
 
     @Test func reopenAfterClose() throws {
@@ -134,7 +139,7 @@ import Testing
     @Test func overridesRoundTrip() throws {
         let folder = try TempFolder(); defer { folder.remove() }
         let store = try KeyStore(directory: folder.path)
-        let cases: [(Int?, Int?)] = [(nil, nil), (60, nil), (nil, 1_000_000), (0, 0), (Int(Int32.max), Int.max)]
+        let cases: [(Int?, Int?)] = [(nil, nil), (60, nil), (nil, 1_000_000), (1, 1), (Int(Int32.max), Int.max)]
         var made: [(KeyRecord, String)] = []
         for (rpm, daily) in cases {
             let (record, secret) = try store.create(plan: "team", name: "ü名", prefix: "sk-sy-",
@@ -162,6 +167,9 @@ import Testing
             { _ = try store.create(plan: "free", name: String(repeating: "n", count: 1025), prefix: "sk-") },
             { _ = try store.create(plan: "free", name: "", prefix: "sk-", rpmOverride: -1) },
             { _ = try store.create(plan: "free", name: "", prefix: "sk-", dailyTokensOverride: -5) },
+            // Enforced limits are at least 1: a 0 override would silently have meant 1.
+            { _ = try store.create(plan: "free", name: "", prefix: "sk-", rpmOverride: 0) },
+            { _ = try store.create(plan: "free", name: "", prefix: "sk-", dailyTokensOverride: 0) },
         ]
         for call in bad {
             let error = #expect(throws: KeyStoreError.self) { try call() }
