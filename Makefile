@@ -82,7 +82,7 @@ run: build
 	echo "  curl -s http://$(LISTEN)/v1/chat/completions -H 'Authorization: Bearer $$key' -H 'Content-Type: application/json' -d '{\"model\":\"mock-gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'"; \
 	echo "  (add \"stream\":true and curl -N to stream; Ctrl-C stops both servers)"; echo
 	@trap 'kill $$(cat $(DATA)/mock.pid) 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/switchyard serve --listen $(LISTEN) --data $(DATA)
+	SWITCHYARD_MOCK_BASE_URL=http://$(MOCK)/v1 $(BIN)/switchyard serve --listen $(LISTEN) --data $(DATA)
 
 test: deps venv
 	$(SWIFT) build --build-tests
