@@ -367,3 +367,20 @@ def test_serve_refuses_bad_settings_before_starting(tmp_path, args, says):
                          capture_output=True, text=True, timeout=20)
     assert out.returncode != 0 and says in out.stderr, out.stderr
     assert "listening" not in out.stdout
+
+
+def test_compressed_request_body_gets_415_saying_to_send_it_uncompressed(gateway, key):
+    import gzip
+    raw = gzip.compress(json.dumps(chat()).encode())
+    status, headers, body = request(gateway.port, "POST", CHAT, raw=raw,
+                                    headers={**auth(key), "Content-Encoding": "gzip"})
+    assert status == 415, body
+    assert body["error"]["code"] == "unsupported_content_encoding"
+    assert "gzip" in body["error"]["message"] and "uncompressed" in body["error"]["message"]
+    assert headers.get("accept-encoding") == "identity"
+    # `identity` is no encoding at all.
+    status, _, body = request(gateway.port, "POST", CHAT, chat(), headers={**auth(key), "Content-Encoding": "identity"})
+    assert status == 200, body
+    # The key is checked first: an unknown caller learns nothing about the body.
+    status, _, _ = request(gateway.port, "POST", CHAT, raw=raw, headers={"Content-Encoding": "gzip"})
+    assert status == 401

@@ -7,6 +7,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case missingKey, invalidKey, revokedKey, planNotConfigured
         case modelNotOnPlan, unknownModel, inactiveModel
         case malformedJSON, invalidField, bodyTooLarge, requestTimeout, malformedHTTP, headersTooLarge
+        case unsupportedContentEncoding
         case routeNotFound, methodNotAllowed, unsupportedAPI
         case providerNotConfigured, providerError, providerUnreachable, providerTimeout, providerMalformed
         case providerRateLimited
@@ -34,6 +35,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .requestTimeout: return 408
         case .headersTooLarge: return 431
         case .bodyTooLarge: return 413
+        case .unsupportedContentEncoding: return 415
         case .malformedJSON, .invalidField, .unsupportedAPI, .malformedHTTP: return 400
         case .providerRateLimited, .planRateLimited: return 429
         case .internalFailure: return 500
@@ -67,6 +69,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .malformedJSON: return "invalid_json"
         case .invalidField: return "invalid_request"
         case .bodyTooLarge: return "request_too_large"
+        case .unsupportedContentEncoding: return "unsupported_content_encoding"
         case .requestTimeout: return "request_timeout"
         case .malformedHTTP: return "malformed_http_request"
         case .headersTooLarge: return "request_headers_too_large"
@@ -106,6 +109,12 @@ extension GatewayError {
     }
     static func revokedKey(_ id: String) -> GatewayError {
         GatewayError(.revokedKey, "API key \(id) has been revoked. Ask your admin for a new key.")
+    }
+    /// RFC 7694: a 415 for an encoding the server does not take says which it does.
+    static func unsupportedContentEncoding(_ encoding: String) -> GatewayError {
+        GatewayError(.unsupportedContentEncoding,
+                     "The request body is sent with Content-Encoding '\(encoding)', which this gateway does not decode. Send it uncompressed.",
+                     headers: [("accept-encoding", "identity")])
     }
     static func malformed(_ error: JSONSyntaxError) -> GatewayError {
         GatewayError(.malformedJSON, "The request body is not valid JSON (\(error)).")

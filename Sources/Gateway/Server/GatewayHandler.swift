@@ -210,6 +210,15 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: The pipeline
 
     /// The request in `receivedBody` is taken by whichever stage needs it.
+    /// The body is read as JSON as it arrived: a compressed one gets a 415 that says so, not a
+    /// JSON error about its first byte.
+    static func requireUncompressedBody(_ headers: HTTPHeaders) throws(GatewayError) {
+        guard headers.contains(name: "content-encoding") else { return }
+        for encoding in headers[canonicalForm: "content-encoding"] where encoding.lowercased() != "identity" {
+            throw .unsupportedContentEncoding(String(encoding))
+        }
+    }
+
     private func process(_ head: HTTPRequestHead) {
         defer { receivedBody = ByteBuffer() }  // a body no stage took is not held until the next request
         // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the
@@ -239,6 +248,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .openaiChat:
                 let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
+                try Self.requireUncompressedBody(head.headers)
                 try startChatCompletion(body: takeReceivedBody(), caller: who, keepAlive: keepAlive)
             case .openaiResponses, .anthropicMessages:
                 throw GatewayError(.unsupportedAPI, "This gateway build does not serve the \(target.rawValue) format yet.")
