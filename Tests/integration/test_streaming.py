@@ -161,3 +161,29 @@ def test_usage_chunk_reaches_the_client_only_if_it_asked(gateway, key):
     assert _usage_chunks(gateway, key, {"include_usage": False}) == []
     asked = _usage_chunks(gateway, key, {"include_usage": True})
     assert len(asked) == 1 and asked[0]["choices"] == [] and asked[0]["usage"]["total_tokens"] > 0
+
+
+def _stream_payloads(port, key, stream_options):
+    body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}], "stream": True, "mock": {"words": 4}}
+    if stream_options is not None:
+        body["stream_options"] = stream_options
+    sock = open_stream(port, key or "unused", body)
+    events = [e for _, e in read_events(sock)]
+    sock.close()
+    assert events[-1] == "[DONE]"
+    return events[:-1]
+
+
+def test_chunks_carry_usage_null_only_when_the_client_asked(gateway, key):
+    # The gateway always asks the provider for usage, and a provider that is asked puts
+    # `"usage":null` in every chunk. A client that did not ask gets the chunks without it, byte
+    # for byte as the provider sends them to a client that did not ask (the mock, called
+    # directly, is that reference).
+    for options in (None, {"include_usage": False}):
+        through = _stream_payloads(gateway.port, key, options)
+        direct = _stream_payloads(gateway.mock_port, None, options)
+        assert through and all('"usage"' not in p for p in through), through[:2]
+        assert [json.loads(p).keys() for p in through] == [json.loads(p).keys() for p in direct]
+    asked = _stream_payloads(gateway.port, key, {"include_usage": True})
+    assert all(json.loads(p)["usage"] is None for p in asked[:-1])
+    assert json.loads(asked[-1])["usage"]["total_tokens"] > 0

@@ -63,11 +63,32 @@ final class Exchange {
         modelValues.removeAll(keepingCapacity: true)
         let keys = SSEEventKeys.scan(event, modelValues: &modelValues)
         guard usage.inspect(event: event, keys: keys) else { return }
+        // The gateway asked for usage, so every chunk carries `"usage":null`; a client that did
+        // not ask gets the chunks as the provider would have sent them to it.
+        let cut = usage.hideUsageChunk ? Self.nullUsageMember(in: event) : nil
+        let head = cut.map { UnsafeRawBufferPointer(rebasing: event[..<$0.lowerBound]) } ?? event
         if let rewriter, !modelValues.isEmpty {
-            rewriter.write(event, modelValues: modelValues, into: &out)
+            rewriter.write(head, modelValues: modelValues, into: &out)
         } else {
-            out.writeBytes(event)
+            out.writeBytes(head)
         }
+        if let cut { out.writeBytes(UnsafeRawBufferPointer(rebasing: event[cut.upperBound...])) }
+    }
+
+    private static let nullUsageSuffix = Array(#","usage":null}"#.utf8)
+
+    /// Where `,"usage":null` is when it is the last member of a one-line `data:` event's object
+    /// (the event ends `,"usage":null}` and its line breaks): the closing brace is the object's
+    /// last byte, so the member is at its top level and not inside a string. Any other layout is
+    /// left as it is.
+    static func nullUsageMember(in event: UnsafeRawBufferPointer) -> Range<Int>? {
+        var end = event.count
+        while end > 0 && (event[end - 1] == 0x0A || event[end - 1] == 0x0D) { end -= 1 }
+        let suffix = nullUsageSuffix
+        guard end >= suffix.count else { return nil }
+        let start = end - suffix.count
+        for k in 0..<suffix.count where event[start + k] != suffix[k] { return nil }
+        return start..<(end - 1)
     }
 
     /// A buffer whose first bytes are left free for the chunk-size line, so events are written
