@@ -33,8 +33,8 @@ public final class GatewayServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // No `childChannelOption`s: NIO applies those through a chain of futures per
-            // connection (~20k instructions for two options, a third of what accepting a
-            // connection cost); set synchronously in the initializer they cost ~1k.
+            // connection (~20k instructions for two options); set synchronously in the
+            // initializer, ~3k (`make bench-check`, connection phase).
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let options = channel.syncOptions {
