@@ -57,6 +57,7 @@ struct Serve: ParsableCommand {
         let address = try ListenAddress(parsing: listen)  // checked in `validate`
         let (host, port) = (address.host, address.port)
         prepareJSONForThreads()
+        raiseOpenFileLimit()
         let keys = try KeyStore(directory: data.data)
         var accounting = Accountant.Options()
         accounting.syncIntervalMillis = usageSyncMs
@@ -84,6 +85,20 @@ func loadEmbeddedConfig() throws -> CompiledConfig {
         return try EmbeddedRoutes.load()
     } catch {
         throw ValidationError("the embedded route tables are unreadable: \(error)")
+    }
+}
+
+/// Each client connection is a descriptor, and so is each provider connection: the usual soft
+/// limit (1,024) would be reached near 500 concurrent streams, while the hard limit is usually far
+/// higher. Raised to the hard limit, as nginx's `worker_rlimit_nofile` or Go's runtime do. (At
+/// the limit, `accept` fails; see `GatewayServer.acceptBackoff`.)
+func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    let before = limit.rlim_cur
+    limit.rlim_cur = limit.rlim_max
+    if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+        log("could not raise the open-file limit from \(before) to \(limit.rlim_max); at most ~\(before / 2) concurrent connections")
     }
 }
 

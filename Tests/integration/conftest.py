@@ -19,8 +19,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("SWITCHYARD_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
 
 
-def _start(cmd, pattern, env=None, user=None):
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, user=user)
+def _start(cmd, pattern, env=None, user=None, preexec_fn=None):
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, user=user,
+                            preexec_fn=preexec_fn)
     deadline = time.time() + 20
     while time.time() < deadline:
         line = proc.stdout.readline()
@@ -45,7 +46,7 @@ def _stop(proc):
 
 
 class Gateway:
-    def __init__(self, mock_port, data_dir, extra_env=None, extra_args=(), binary=None, user=None):
+    def __init__(self, mock_port, data_dir, extra_env=None, extra_args=(), binary=None, user=None, preexec_fn=None):
         self.data_dir = data_dir
         self.mock_port = mock_port
         env = dict(os.environ)
@@ -56,7 +57,7 @@ class Gateway:
         env.update(extra_env or {})
         self.proc, self.port = _start(
             [binary or os.path.join(BIN, "switchyard"), "serve", "--listen", "127.0.0.1:0", "--data", data_dir, *extra_args],
-            r"listening on [0-9.]+:(\d+)", env, user)
+            r"listening on [0-9.]+:(\d+)", env, user, preexec_fn)
 
     def cli(self, *args):
         out = subprocess.run([os.path.join(BIN, "switchyard"), *args, "--data", self.data_dir],

@@ -304,3 +304,56 @@ def test_gateway_serves_without_privileges(mock):
             gw.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_connections(port, count):
+    socks = []
+    for _ in range(count):
+        socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    return socks
+
+
+def test_open_file_limit_is_raised_to_the_hard_limit(mock, tmp_path):
+    # A soft limit of 64 descriptors used to cap the gateway at a few dozen connections; it
+    # raises the soft limit to the hard one at start-up.
+    import resource
+    gw = Gateway(mock, str(tmp_path), preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 4096)))
+    try:
+        limits = open(f"/proc/{gw.proc.pid}/limits").read()
+        assert any(l.startswith("Max open files") and l.split()[3] == "4096" for l in limits.splitlines()), limits
+        socks = _open_connections(gw.port, 200)
+        try:
+            for s in socks:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert all(s.recv(4096).startswith(b"HTTP/1.1 200") for s in socks)
+        finally:
+            for s in socks:
+                s.close()
+    finally:
+        gw.stop()
+
+
+def test_out_of_descriptors_is_reported_and_recovered_from(mock, tmp_path):
+    # At the hard limit `accept` fails: the gateway says once what to change, pauses accepting,
+    # keeps serving the connections it has, and accepts again once descriptors are free.
+    import resource
+    gw = Gateway(mock, str(tmp_path), preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48)))
+    try:
+        socks = _open_connections(gw.port, 80)  # the kernel completes the handshakes; accept cannot
+        try:
+            import select
+            deadline = time.time() + 10
+            message = ""
+            while "cannot accept connections" not in message and time.time() < deadline:
+                if select.select([gw.proc.stderr], [], [], max(0.0, deadline - time.time()))[0]:
+                    message += gw.proc.stderr.readline()
+            assert "Too many open files" in message and "Raise the open-file limit" in message, message
+            socks[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert socks[0].recv(4096).startswith(b"HTTP/1.1 200")
+        finally:
+            for s in socks:
+                s.close()
+        status, _, _ = request(gw.port, "GET", "/healthz")
+        assert status == 200
+    finally:
+        gw.stop()

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -32,6 +33,18 @@ public final class GatewayServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Out of file descriptors, `accept` fails while the listening socket stays readable.
+            // This handler pauses reads after a failure and logs what to change (NIO adds it only
+            // on its async bind path). It cannot stop every retry: when the first `accept` of a
+            // wake-up fails, NIO keeps the socket registered (its pending-read flag is cleared
+            // only by a successful accept) and polls it again at once (measured: a core busy
+            // until descriptors free up). `serve` raises the soft limit so this is rare.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: false, backoffProvider: GatewayServer.acceptBackoff))
+                }
+            }
             // No `childChannelOption`s: NIO applies those through a chain of futures per
             // connection (~20k instructions for two options); set synchronously in the
             // initializer, ~3k (`make bench-check`, connection phase).
@@ -67,6 +80,22 @@ public final class GatewayServer: Sendable {
     }
 
     public var localAddress: SocketAddress? { serverChannel.localAddress }
+
+    /// When the last accept failure was logged (seconds since the epoch): at most one line in 10 s.
+    private static let acceptFailureLogged = Atomic<Int>(0)
+
+    /// The pause after a failed `accept`, and a line for the operator saying what to change.
+    static func acceptBackoff(_ error: IOError) -> TimeAmount? {
+        let now = time(nil)
+        let last = acceptFailureLogged.load(ordering: .relaxed)
+        if now - last >= 10, acceptFailureLogged.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged {
+            let advice = error.errnoCode == EMFILE || error.errnoCode == ENFILE
+                ? " Raise the open-file limit (`ulimit -n`, or LimitNOFILE= for systemd)." : ""
+            var line = "switchyard: cannot accept connections (\(error)); pausing 100 ms between tries.\(advice)\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
+        return .milliseconds(100)
+    }
 
     /// Blocks until SIGTERM or SIGINT, then drains: stop accepting, close idle connections,
     /// let requests in flight (streams included) finish within the grace period, then stop.
