@@ -672,15 +672,21 @@ private let scanKeys = ["model", "messages", "stream", "usage", "choices", "n", 
     /// Independent reference: leading spaces, "bearer" in any ASCII case, a space, more spaces,
     /// then a non-empty key; else a non-empty x-api-key.
     private func referenceKey(authorization: String?, apiKey: String?) -> String? {
+        // Header values exclude the spaces and tabs around them (RFC 9110 §5.5).
+        func trimmed(_ b: [UInt8]) -> [UInt8] {
+            var b = b[...]
+            while let f = b.first, f == 0x20 || f == 0x09 { b = b.dropFirst() }
+            while let l = b.last, l == 0x20 || l == 0x09 { b = b.dropLast() }
+            return Array(b)
+        }
         if let authorization {
-            let trimmed = Substring(authorization).drop(while: { $0 == " " })
-            let scheme = Array(trimmed.utf8.prefix(7))
-            if scheme.count == 7, text(scheme).lowercased() == "bearer ", trimmed.utf8.count > 7 {
-                let key = String(decoding: trimmed.utf8.dropFirst(7), as: UTF8.self).drop(while: { $0 == " " })
-                if !key.isEmpty { return String(key) }
+            let value = trimmed(bytes(authorization))
+            if value.count > 7, text(Array(value.prefix(7))).lowercased() == "bearer " {
+                let key = trimmed(Array(value.dropFirst(7)))
+                if !key.isEmpty { return text(key) }
             }
         }
-        if let apiKey, !apiKey.isEmpty { return apiKey }
+        if let apiKey, case let key = trimmed(bytes(apiKey)), !key.isEmpty { return text(key) }
         return nil
     }
 
