@@ -31,26 +31,16 @@ struct Authenticate {
     static func presentedKey(_ headers: HTTPHeaders) -> Substring? {
         if let authorization = headers.first(name: "authorization") {
             // On UTF-8 code units: counting Characters walked the whole key (2.7k instructions).
-            let value = Self.trimmingWhitespace(Substring(authorization).utf8)
+            let value = HeaderValue.trimmed(Substring(authorization).utf8)
             if value.count > 7, value.prefix(7).elementsEqual(Self.bearerPrefix, by: { (0x41...0x5A).contains($0) ? $0 | 0x20 == $1 : $0 == $1 }) {
-                let key = Self.trimmingWhitespace(value.dropFirst(7))
+                let key = HeaderValue.trimmed(value.dropFirst(7))
                 if !key.isEmpty { return Substring(key) }
             }
         }
         if let header = headers.first(name: "x-api-key") {
-            let key = Self.trimmingWhitespace(Substring(header).utf8)
+            let key = HeaderValue.trimmed(Substring(header).utf8)
             if !key.isEmpty { return Substring(key) }
         }
         return nil
-    }
-
-    /// A header value without the spaces and tabs around it, which are not part of it (RFC 9110
-    /// §5.5; NIO's parser keeps trailing ones, so `Bearer KEY ` used to be refused as invalid).
-    @inline(__always)
-    private static func trimmingWhitespace(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
-        var bytes = bytes
-        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
-        return bytes
     }
 }

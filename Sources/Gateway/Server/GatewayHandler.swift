@@ -139,9 +139,10 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             guard case .idle = state else { return }
             lastActivity = .now()
-            let declaredLength = head.headers.first(name: "content-length").flatMap(Int.init)
+            let declaredLength = head.headers.first(name: "content-length").flatMap { Int(HeaderValue.trimmed($0)) }
             let expectsContinue = head.version.minor >= 1 && head.headers.first(name: "expect").map {
-                $0.utf8.count == 12 && $0.lowercased() == "100-continue"
+                let value = HeaderValue.trimmed($0)
+                return value.utf8.count == 12 && value.lowercased() == "100-continue"
             } ?? false
             if let declaredLength, declaredLength > services.settings.maxBodyBytes {
                 // Without `100 Continue`: the client need not send the body. One that asked for
