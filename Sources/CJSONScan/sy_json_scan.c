@@ -236,6 +236,32 @@ static int skip_literal(const unsigned char *bytes, size_t count, size_t *index,
     return SY_JSON_OK;
 }
 
+/// A string, literal or number at `bytes[*index]`; `*index` ends after it or at the error.
+__attribute__((always_inline))
+static inline int skip_scalar(const unsigned char *bytes, size_t count, size_t *index) {
+    switch (bytes[*index]) {
+    case '"': {
+        size_t after = 0;
+        int outcome = skip_string(bytes, count, *index, &after);
+        *index = after;
+        return outcome;
+    }
+    case 't': return skip_literal(bytes, count, index, "true", 4);
+    case 'f': return skip_literal(bytes, count, index, "false", 5);
+    case 'n': return skip_literal(bytes, count, index, "null", 4);
+    default: return skip_number(bytes, count, index);
+    }
+}
+
+int sy_json_skip_value(const unsigned char *bytes, size_t count, size_t start, size_t max_depth, size_t *end) {
+    if (start >= count) { *end = start; return SY_JSON_EXPECTED_VALUE; }
+    if (bytes[start] == '{' || bytes[start] == '[') return sy_json_skip_container(bytes, count, start, max_depth, end);
+    size_t i = start;
+    int outcome = skip_scalar(bytes, count, &i);
+    *end = i;
+    return outcome;
+}
+
 int sy_json_skip_container(const unsigned char *bytes, size_t count, size_t start, size_t max_depth, size_t *end) {
     // Bit k of the stack: level k is an object (else an array).
     uint64_t objects[SY_JSON_DEPTH_LIMIT / 64] = {0};
@@ -281,25 +307,14 @@ int sy_json_skip_container(const unsigned char *bytes, size_t count, size_t star
         }
         if (i >= count) FAIL(i, SY_JSON_EXPECTED_VALUE);
         unsigned char v = bytes[i];
-        switch (v) {
-        case '{': case '[':
+        if (v == '{' || v == '[') {
             if (depth >= max_depth) FAIL(i, SY_JSON_TOO_DEEP);
             PUSH(v == '{');
             i++;
             expect_value = 1; first = 1;
             continue;
-        case '"': {
-            size_t after = 0;
-            outcome = skip_string(bytes, count, i, &after);
-            if (outcome != SY_JSON_OK) FAIL(after, outcome);
-            i = after;
-            break;
         }
-        case 't': outcome = skip_literal(bytes, count, &i, "true", 4); break;
-        case 'f': outcome = skip_literal(bytes, count, &i, "false", 5); break;
-        case 'n': outcome = skip_literal(bytes, count, &i, "null", 4); break;
-        default: outcome = skip_number(bytes, count, &i); break;
-        }
+        outcome = skip_scalar(bytes, count, &i);
         if (outcome != SY_JSON_OK) FAIL(i, outcome);
         expect_value = 0; first = 0;
     }

@@ -346,54 +346,23 @@ private struct Cursor {
         throw error(Self.reason(outcome))
     }
 
-    /// Any value; containers in C, iteratively, so depth costs no stack.
+    /// Any value, in C (containers iteratively, so depth costs no stack); its kind from its
+    /// first byte.
     mutating func skipValue() throws(JSONSyntaxError) -> JSONValueKind {
-        guard let first = peek() else { throw error("expected a value") }
-        switch first {
-        case UInt8(ascii: "\""): try skipString(); return .string
-        case UInt8(ascii: "t"): try literal("true"); return .bool
-        case UInt8(ascii: "f"): try literal("false"); return .bool
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            try skipContainer()
-            return first == UInt8(ascii: "{") ? .object : .array
-        default:
-            try skipNumber(); return .number
+        let kind: JSONValueKind
+        switch peek() {
+        case UInt8(ascii: "\""): kind = .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = .bool
+        case UInt8(ascii: "n"): kind = .null
+        case UInt8(ascii: "{"): kind = .object
+        case UInt8(ascii: "["): kind = .array
+        default: kind = .number
         }
-    }
-
-    mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
-        let n = word.utf8CodeUnitCount
-        guard index + n <= bytes.count else { throw error("unexpected end in literal") }
-        for k in 0..<n where bytes[index + k] != word.utf8Start[k] { throw error("invalid literal") }
-        index += n
-    }
-
-    mutating func skipNumber() throws(JSONSyntaxError) {
-        let start = index
-        if peek() == UInt8(ascii: "-") { index += 1 }
-        guard let d = peek(), d.isDigit else { throw JSONSyntaxError(offset: start, reason: "expected a value") }
-        if d == UInt8(ascii: "0") { index += 1 } else { while let c = peek(), c.isDigit { index += 1 } }
-        if peek() == UInt8(ascii: ".") {
-            index += 1
-            guard let c = peek(), c.isDigit else { throw error("expected a digit after '.'") }
-            while let c = peek(), c.isDigit { index += 1 }
-        }
-        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
-            index += 1
-            if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { index += 1 }
-            guard let c = peek(), c.isDigit else { throw error("expected a digit in exponent") }
-            while let c = peek(), c.isDigit { index += 1 }
-        }
-    }
-
-    /// At `{` or `[`; leaves the index after the matching close, every value inside validated.
-    mutating func skipContainer() throws(JSONSyntaxError) {
         var end = 0
-        let outcome = Int(sy_json_skip_container(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
-                                                 index, JSONTopLevelScanner.maxDepth, &end))
+        let outcome = Int(sy_json_skip_value(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+                                             index, JSONTopLevelScanner.maxDepth, &end))
         index = end
-        guard outcome != SY_JSON_OK else { return }
+        guard outcome != SY_JSON_OK else { return kind }
         throw error(Self.reason(outcome))
     }
 
@@ -416,8 +385,4 @@ private struct Cursor {
         default: "expected a value"
         }
     }
-}
-
-private extension UInt8 {
-    @inline(__always) var isDigit: Bool { self >= 0x30 && self <= 0x39 }
 }

@@ -5,14 +5,14 @@
 #define SY_JSON_SCAN_H
 #include <stddef.h>
 
-/// Outcomes of `sy_json_skip_string` and `sy_json_skip_container`.
+/// Outcomes of the skip functions below.
 enum {
     SY_JSON_OK = 0,
     SY_JSON_UNTERMINATED = 1,       // the bytes end inside the string (or inside an escape)
     SY_JSON_BAD_ESCAPE = 2,         // a backslash followed by a byte that is not an escape
     SY_JSON_BAD_UNICODE_ESCAPE = 3, // `\u` not followed by four hex digits
     SY_JSON_CONTROL_CHARACTER = 4,  // a byte below 0x20
-    // `sy_json_skip_container` only:
+    // `sy_json_skip_value` and `sy_json_skip_container` only:
     SY_JSON_END_IN_CONTAINER = 5,          // the bytes end before the container closes
     SY_JSON_EXPECTED_COMMA_OR_BRACE = 6,
     SY_JSON_EXPECTED_COMMA_OR_BRACKET = 7,
@@ -41,4 +41,8 @@ int sy_json_skip_string(const unsigned char *bytes, size_t count, size_t start, 
 /// because it is the scanner's whole cost for a long conversation: the same walk in Swift
 /// spent a third of it on bounds checks and calls per value.
 int sy_json_skip_container(const unsigned char *bytes, size_t count, size_t start, size_t max_depth, size_t *end);
+
+/// Skips the JSON value (any kind) that starts at `bytes[start]`, as `sy_json_skip_container`
+/// does for objects and arrays; `*end` as there.
+int sy_json_skip_value(const unsigned char *bytes, size_t count, size_t start, size_t max_depth, size_t *end);
 #endif

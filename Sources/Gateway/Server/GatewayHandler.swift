@@ -210,7 +210,6 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: The pipeline
 
-    /// The request in `receivedBody` is taken by whichever stage needs it.
     /// The body is read as JSON as it arrived: a compressed one gets a 415 that says so, not a
     /// JSON error about its first byte.
     static func requireUncompressedBody(_ headers: HTTPHeaders) throws(GatewayError) {
@@ -220,6 +219,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The request in `receivedBody` is taken by whichever stage needs it.
     private func process(_ head: HTTPRequestHead) {
         defer { receivedBody = ByteBuffer() }  // a body no stage took is not held until the next request
         // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the

@@ -54,8 +54,8 @@ public final class GatewayServer: Sendable {
                         try options.setOption(.maxMessagesPerRead, value: 16)
                         #if !os(Linux)
                         // On Linux an accepted socket inherits TCP_NODELAY from the listening
-                        // socket, where NIO's ServerBootstrap sets it (a test checks the kernel
-                        // does); elsewhere it is set per connection.
+                        // socket, where NIO's ServerBootstrap sets it (a test reads it from the
+                        // gateway's own accepted socket); elsewhere it is set per connection.
                         try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
                         #endif
                     }
