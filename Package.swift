@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-mock", targets: ["switchyard-mock"]),
         .executable(name: "switchyard-unmetered", targets: ["switchyard-unmetered"]),
+        .executable(name: "switchyard-relay-floor", targets: ["switchyard-relay-floor"]),
         .executable(name: "switchyard-routegen", targets: ["switchyard-routegen"]),
         .plugin(name: "RouteCompilerPlugin", targets: ["RouteCompilerPlugin"]),
     ],
@@ -74,6 +75,14 @@ let package = Package(
         .executableTarget(name: "switchyard-unmetered",
                           dependencies: ["Gateway", "KeyStore", "Accounting", "SwitchyardJSON", "SwitchyardRoutes", "UpstreamClient"],
                           path: "Sources/switchyard-unmetered", swiftSettings: strict),
+
+        // Benchmarks only: NIO + the libcurl client relaying bodies, nothing else (see its main.swift).
+        .executableTarget(name: "switchyard-relay-floor",
+                          dependencies: ["UpstreamClient",
+                                         .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio"),
+                                         .product(name: "NIOHTTP1", package: "swift-nio")],
+                          path: "Sources/switchyard-relay-floor", swiftSettings: strict),
 
         // The mock provider used by tests, benchmarks and `make run`.
         .executableTarget(name: "switchyard-mock",

@@ -15,6 +15,9 @@ one keep-alive connection, then `callgrind_control --dump` writes that phase's t
            the difference to `small` is what accepting and closing a connection costs
   small-unmetered  scenario 1 on `switchyard-unmetered`, the same gateway without its limit and
            accounting stages: the difference to `small` is what those two stages cost
+  small-floor-curl  scenario 1 through `switchyard-relay-floor`: NIO's server and the gateway's
+           libcurl client relaying the body, nothing else — the stack's own cost per request
+  small-floor-nio   the same relay with a NIO HTTP client instead of libcurl
 
 Fails (exit 1) when any phase costs more than the baseline (bench/callgrind-baseline.json) by
 more than the tolerance (10%); `--update` (make bench-check UPDATE=1) rewrites the baseline.
@@ -56,18 +59,21 @@ def totals(path: Path) -> int:
 
 
 class Gateway:
-    def __init__(self, out: Path, data: Path, mock_port: int, services: lib.Services, binary: str = "switchyard"):
+    def __init__(self, out: Path, data: Path, mock_port: int, services: lib.Services, binary: str = "switchyard",
+                 arguments: list[str] | None = None, name: str | None = None):
         self.out = out
         self.port = lib.free_port()
-        self.base = out / f"callgrind-{binary}.out"
+        name = name or binary
+        self.base = out / f"callgrind-{name}.out"
         command = [str(lib.BIN / binary)] + (["serve"] if binary == "switchyard" else [])
+        arguments = ["--data", str(data)] if arguments is None else arguments
         env = {"SWITCHYARD_MOCK_BASE_URL": f"http://{HOST}:{mock_port}/v1",
                # Same hash seeds every run, so dictionary work costs the same every run.
                "SWIFT_DETERMINISTIC_HASHING": "1"}
-        self.proc = services.spawn(f"{binary}-callgrind", [
+        self.proc = services.spawn(f"{name}-callgrind", [
             "valgrind", "--tool=callgrind", f"--callgrind-out-file={self.base}",
             "--dump-instr=no", "--dump-line=no", "--compress-strings=no",
-            *command, "--listen", f"{HOST}:{self.port}", "--data", str(data)], env=env, stdout=subprocess.PIPE)
+            *command, "--listen", f"{HOST}:{self.port}", *arguments], env=env, stdout=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while True:
             line = self.proc.stdout.readline().decode()
@@ -77,6 +83,8 @@ class Gateway:
                 raise RuntimeError(f"the gateway under valgrind exited ({self.proc.returncode}); see {out}/gateway-callgrind.log")
             if time.monotonic() > deadline:
                 raise RuntimeError("the gateway under valgrind did not start within 120 s")
+        if binary.startswith("switchyard-relay-floor"):
+            return  # relays every request: there is no health route
         if lib.http_get_status(self.port, "/healthz", timeout=30) != 200:
             raise RuntimeError("the gateway under valgrind did not answer /healthz")
 
@@ -178,10 +186,23 @@ def main():
         results["small-unmetered"] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
         log(f"  small-unmetered {COUNTS['small']} × → {results['small-unmetered']['instructions'] / COUNTS['small']:>12,.0f} instructions each")
         services.stop(bare.proc, grace=30)
+
+        for client in ("curl", "nio"):
+            phase = f"small-floor-{client}"
+            log(f"starting switchyard-relay-floor --client {client} (the stack alone) under callgrind")
+            floor = Gateway(run, data, mock_port, services, binary="switchyard-relay-floor", name=phase,
+                            arguments=["--upstream", f"http://{HOST}:{mock_port}/v1/chat/completions", "--client", client])
+            send(floor.port, key, bodies["small"], WARMUP["small"])
+            floor.control("--zero")
+            send(floor.port, key, bodies["small"], COUNTS["small"])
+            dump = floor.dump(phase)
+            results[phase] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
+            log(f"  {phase} {COUNTS['small']} × → {results[phase]['instructions'] / COUNTS['small']:>12,.0f} instructions each")
+            services.stop(floor.proc, grace=30)
     finally:
         services.stop_all()
 
-    phases = ("startup", "small", "large", "stream", "connection", "small-unmetered")
+    phases = ("startup", "small", "large", "stream", "connection", "small-unmetered", "small-floor-curl", "small-floor-nio")
     current = {p: round(results[p]["instructions"] / results[p]["count"]) for p in phases}
     if opts.profile:
         per = {"small": COUNTS["small"], "large": COUNTS["large"], "stream": COUNTS["stream"]}
@@ -197,10 +218,15 @@ def main():
         print(f"\ndumps: {run}/callgrind-*.out.*  (python3 bench/cgprofile.py DUMP REQUESTS [TOP [REGEX]])")
 
     units = {"startup": "per process", "small": "per request", "large": "per request", "stream": "per stream",
-             "connection": "per connection (one small request on it)", "small-unmetered": "per request"}
+             "connection": "per connection (one small request on it)", "small-unmetered": "per request",
+             "small-floor-curl": "per request (NIO + libcurl relay, no gateway work)",
+             "small-floor-nio": "per request (NIO server + NIO client relay)"}
     metering = current["small"] - current["small-unmetered"]
     metering_line = (f"limits + accounting (Admit, Account and their LMDB transactions): {metering:,} instructions "
-                     f"per small request ({metering / current['small']:.0%} of {current['small']:,})")
+                     f"per small request ({metering / current['small']:.0%} of {current['small']:,})\n"
+                     f"the stack alone (NIO + libcurl relay): {current['small-floor-curl']:,}; with a NIO client instead of "
+                     f"libcurl: {current['small-floor-nio']:,}; the gateway's own work: "
+                     f"{current['small'] - current['small-floor-curl']:,}")
     if opts.update or not BASELINE.exists():
         BASELINE.write_text(json.dumps({
             "about": "Instructions (callgrind Ir) the release gateway executes per request, from `make bench-check`. "
@@ -213,7 +239,7 @@ def main():
         }, indent=2) + "\n")
         log(f"wrote {BASELINE.relative_to(lib.ROOT)}")
         for p, v in current.items():
-            print(f"  {p:<15} {v:>14,} instructions {units[p]}")
+            print(f"  {p:<17} {v:>14,} instructions {units[p]}")
         print(f"\n{metering_line}")
         return 0
 
@@ -221,11 +247,11 @@ def main():
     tol = base.get("tolerance", TOLERANCE)
     failed = []
     print()
-    print(f"{'phase':<15} {'baseline':>14} {'now':>14} {'change':>8}")
+    print(f"{'phase':<17} {'baseline':>14} {'now':>14} {'change':>8}")
     for p, v in current.items():
         b = base["instructions"].get(p)
         if b is None:
-            print(f"{p:<15} {'—':>14} {v:>14,}   (not in the baseline)")
+            print(f"{p:<17} {'—':>14} {v:>14,}   (not in the baseline)")
             continue
         change = (v - b) / b
         flag = ""
@@ -234,7 +260,7 @@ def main():
             failed.append(p)
         elif change < -tol:
             flag = "  faster: consider `make bench-check UPDATE=1`"
-        print(f"{p:<15} {b:>14,} {v:>14,} {change:>+8.1%}{flag}   {units[p]}")
+        print(f"{p:<17} {b:>14,} {v:>14,} {change:>+8.1%}{flag}   {units[p]}")
     print(f"\n{metering_line}")
     log(f"took {time.monotonic() - started:.0f} s")
     if failed:

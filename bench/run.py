@@ -122,6 +122,8 @@ class Bench:
         self.lat_rounds, self.lat_s = (1, 1) if self.quick else (3, 3)
         self.tput_rounds, self.tput_s = (1, 1) if self.quick else (3, 3)
         self.cpu_rounds, self.cpu_s = (1, 2) if self.quick else (2, 4)
+        # The cost breakdown (six targets, interleaved): shorter runs keep `make bench` in 10 min.
+        self.cost_s, self.cost_cpu_s = (1, 1) if self.quick else (2, 3)
         self.stream_rounds = 1 if self.quick else 5
         if self.quick and opts.leak_seconds == 200:
             opts.leak_seconds = 6
@@ -201,6 +203,18 @@ class Bench:
                                                                  f"{HOST}:{um}", "--data", str(self.data)], env=self.sy_env)
         lib.wait_http(um, "/healthz", 10, self.unmetered, "switchyard-unmetered")
         self.unmetered_target = Target("unmetered", "Switchyard without limits + accounting", um, ",".join(self.keys), self.unmetered)
+        # The stack alone, no gateway work: NIO's server relaying through the gateway's libcurl
+        # client, and through a NIO client instead.
+        floors = {}
+        for client in ("nio", "curl"):
+            port = lib.free_port()
+            proc = self.svc.spawn(f"relay-floor-{client}", [
+                str(lib.BIN / "switchyard-relay-floor"), "--listen", f"{HOST}:{port}",
+                "--upstream", f"http://{HOST}:{up}/v1/chat/completions", "--client", client])
+            lib.wait_http(port, "/", 10, proc, f"switchyard-relay-floor --client {client}")  # relays any request
+            floors[client] = Target(f"floor-{client}", f"stack alone: NIO + {'NIO client' if client == 'nio' else 'libcurl'}",
+                                    port, None, proc)
+        self.floor_nio, self.floor_curl = floors["nio"], floors["curl"]
         time.sleep(0.5)
         self.r["rss_idle_kb"] = {"switchyard": lib.rss_kb([self.sy.pid]),
                                  "nginx": lib.rss_kb(lib.process_tree(self.nginx.pid))}
@@ -234,7 +248,7 @@ class Bench:
                 if status != 200 or b'"chat.completion"' not in resp:
                     raise RuntimeError(f"{t.name} answered {status} to the {body} request: {resp[:300]!r}")
         log("warming up every target (1 s each)")
-        for t in self.targets:
+        for t in self.targets + [self.floor_nio, self.floor_curl, self.unmetered_target]:
             self.wrk(t, "small", conns=4, seconds=1)
 
     # ---- load generation -------------------------------------------------------------------
@@ -424,28 +438,34 @@ class Bench:
         self.r["cpu"] = out
 
     def metering(self):
-        """What the limit (Admit) and accounting (Account) stages add per request: Switchyard
-        against `switchyard-unmetered` (the same build without those two stages), interleaved."""
-        pair = [self.by["direct"], self.by["switchyard"], self.unmetered_target]
-        rounds = {t.name: {"lat": [], "cpu": [], "rps16": []} for t in pair}
+        """Where the added cost sits, interleaved rounds, small request: nginx; the stack alone
+        (`switchyard-relay-floor`: NIO's server relaying through a NIO client, then through the
+        gateway's libcurl client); the gateway without its limit (Admit) and accounting (Account)
+        stages (`switchyard-unmetered`); and the real gateway."""
+        pair = [self.by["direct"], self.by["nginx"], self.floor_nio, self.floor_curl, self.unmetered_target,
+                self.by["switchyard"]]
+        rounds = {t.name: {"lat": [], "p99": [], "cpu": [], "rps16": []} for t in pair}
         for r in range(self.cpu_rounds + 1):
             for t in pair:
-                rounds[t.name]["lat"].append(self.wrk(t, "small", conns=1, seconds=self.lat_s)["lat"]["p50"])
+                res = self.wrk(t, "small", conns=1, seconds=self.cost_s)
+                rounds[t.name]["lat"].append(res["lat"]["p50"])
+                rounds[t.name]["p99"].append(res["lat"]["p99"])
                 if t.name == "direct":
                     continue
                 pids = t.pids()
                 before = lib.cpu_ticks(pids)
-                res = self.wrk(t, "small", conns=CPU_CONNS, seconds=self.cpu_s, rate=CPU_RATE)
+                res = self.wrk(t, "small", conns=CPU_CONNS, seconds=self.cost_cpu_s, rate=CPU_RATE)
                 rounds[t.name]["cpu"].append(
                     (lib.cpu_ticks(pids) - before) * 1e6 / lib.CLK_TCK / max(res["requests"], 1))
-                rounds[t.name]["rps16"].append(self.wrk(t, "small", conns=16, seconds=self.tput_s)["rps"])
-        d = rounds["direct"]["lat"]
+                rounds[t.name]["rps16"].append(self.wrk(t, "small", conns=16, seconds=self.cost_s)["rps"])
+        d = rounds["direct"]
         out = {}
         for t in pair[1:]:
             x = rounds[t.name]
-            out[t.name] = {"added_p50_us": med([a - b for a, b in zip(x["lat"], d)]),
+            out[t.name] = {"added_p50_us": med([a - b for a, b in zip(x["lat"], d["lat"])]),
+                           "added_p99_us": med([a - b for a, b in zip(x["p99"], d["p99"])]),
                            "cpu_us": med(x["cpu"]), "rps16": med(x["rps16"])}
-            log(f"  {t.label:<40} added p50 {out[t.name]['added_p50_us']:>+6.0f} µs  "
+            log(f"  {t.label:<40} added p50 {out[t.name]['added_p50_us']:>+6.0f} µs  p99 {out[t.name]['added_p99_us']:>+6.0f} µs  "
                 f"CPU {out[t.name]['cpu_us']:6.1f} µs/request  {out[t.name]['rps16']:8.0f} req/s at 16 conns")
         self.r["metering"] = out
 
@@ -517,7 +537,8 @@ class Bench:
             self.streaming()
             log("scenario 4: CPU per request at a fixed rate")
             self.cpu()
-            log("issue 3: what limits + accounting cost — Switchyard vs the same build without those stages")
+            log("where the added cost sits: nginx, the stack alone (NIO + NIO client, NIO + libcurl), "
+                "Switchyard without limits + accounting, Switchyard")
             self.metering()
             log(f"scenario 4: memory over up to {self.o.leak_requests:,} requests (at most {self.o.leak_seconds:.0f} s)")
             self.leak()
@@ -723,12 +744,35 @@ def report(r, m, command) -> str:
     if "metering" in r:
         mt = r["metering"]
         on, off = mt["switchyard"], mt["unmetered"]
+        if "floor-curl" in mt:
+            cols = [("nginx", "nginx"), ("floor-nio", "stack alone, NIO client"), ("floor-curl", "stack alone, libcurl client"),
+                    ("unmetered", "Switchyard without limits + accounting"), ("switchyard", "Switchyard")]
+            ng = mt["nginx"]
+            L.append("")
+            L.append("### Where the added cost sits")
+            L.append("")
+            L.append("Interleaved rounds in this run, small request, each figure with its ratio to nginx's. "
+                     "*Stack alone* is `switchyard-relay-floor`: NIO's HTTP server relaying the body to the upstream "
+                     "and the answer back, with no key, plan, JSON, limit or ledger work — through the gateway's own "
+                     "libcurl client (its thread and hand-offs), or through a NIO HTTP client on the event loop instead. "
+                     "What Switchyard adds beyond the libcurl column is its own work; what that column adds beyond "
+                     "nginx is the stack's.")
+            L.append("")
+            L.append("| metric | " + " | ".join(label for _, label in cols) + " |")
+            L.append("|---|" + "---|" * len(cols))
+
+            def cells(key, fmt):
+                return " | ".join(f"{fmt(mt[n][key])} ({ratio(mt[n][key], ng[key])})" for n, _ in cols)
+            L.append(f"| added latency p50, 1 conn | {cells('added_p50_us', lambda v: fmt_us(v, True))} |")
+            L.append(f"| added latency p99, 1 conn | {cells('added_p99_us', lambda v: fmt_us(v, True))} |")
+            L.append(f"| CPU per request (fixed rate, {CPU_CONNS} conns) | {cells('cpu_us', lambda v: f'{v:.1f} µs')} |")
+            L.append(f"| throughput, 16 conns | {cells('rps16', lambda v: f'{v:,.0f} req/s')} |")
         L.append("")
         L.append("### What limits and usage accounting cost (issue 3)")
         L.append("")
         L.append("Switchyard against `switchyard-unmetered`, the same build with the Admit and Account stages "
                  "(rate and token admission, the ledger record, the `x-ratelimit-*` headers) switched off; "
-                 "interleaved rounds in this run, small request.")
+                 "the same interleaved rounds, small request.")
         L.append("")
         L.append("| metric | with limits + accounting | without | cost of the two stages |")
         L.append("|---|---|---|---|")
