@@ -25,6 +25,12 @@ public enum RouteTarget: String, Sendable, CaseIterable, Hashable {
     case health = "health"
     /// `GET /v1/usage`: the calling key's own usage today and its remaining limits.
     case usage = "usage"
+    /// `GET /v1/models/{model}`: one model in OpenAI's format (the SDKs' `models.retrieve`). The
+    /// only target with a path parameter, which is its path's last segment.
+    case model = "model"
+
+    /// The path parameter a `model` route ends with.
+    public static let modelParameter = "{model}"
 
     /// The client wire format of a model endpoint, nil for the others.
     public var clientAPI: WireAPI? {
@@ -32,7 +38,7 @@ public enum RouteTarget: String, Sendable, CaseIterable, Hashable {
         case .openaiChat: return .openaiChat
         case .openaiResponses: return .openaiResponses
         case .anthropicMessages: return .anthropicMessages
-        case .models, .health, .usage: return nil
+        case .models, .health, .usage, .model: return nil
         }
     }
 

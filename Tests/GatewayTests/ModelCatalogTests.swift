@@ -12,7 +12,8 @@ import Testing
         let plans = [Plan(id: "free", models: ["mock-*"], requestsPerMinute: 1, dailyTokens: 1),
                      Plan(id: "pro", models: ["*"], requestsPerMinute: 1, dailyTokens: 1)]
         let routes = [Route(method: "POST", path: "/v1/chat/completions", target: .openaiChat),
-                      Route(method: "GET", path: "/v1/models", target: .models)]
+                      Route(method: "GET", path: "/v1/models", target: .models),
+                      Route(method: "GET", path: "/v1/models/{model}", target: .model)]
         return ModelCatalog(config: CompiledConfig(providers: providers, models: models, plans: plans, routes: routes,
                                                    server: ServerSettings(), digest: "x"))
     }()
@@ -35,6 +36,25 @@ import Testing
         #expect(catalog.route(method: "GET", path: "/v1/chat/completions") == .wrongMethod)
         #expect(catalog.route(method: "HEAD", path: "/v1/models") == .found(.models))
         #expect(catalog.route(method: "GET", path: "/v2/x") == .notFound)
+    }
+
+    @Test func modelRouteTakesTheRestOfThePath() {
+        #expect(catalog.route(method: "GET", path: "/v1/models/mock-a") == .found(.model, parameter: "mock-a"))
+        #expect(catalog.route(method: "HEAD", path: "/v1/models/org/name") == .found(.model, parameter: "org/name"))
+        // The exact route wins; an empty id is no match; other methods are refused.
+        #expect(catalog.route(method: "GET", path: "/v1/models") == .found(.models))
+        #expect(catalog.route(method: "GET", path: "/v1/models/") == .notFound)
+        #expect(catalog.route(method: "DELETE", path: "/v1/models/mock-a") == .wrongMethod)
+        #expect(catalog.route(method: "GET", path: "/v1/modelsx") == .notFound)
+    }
+
+    @Test func pathParametersArePercentDecoded() {
+        #expect(Dispatch.percentDecoded("mock-a") == "mock-a")
+        #expect(Dispatch.percentDecoded("org%2Fname%20x") == "org/name x")
+        #expect(Dispatch.percentDecoded("caf%C3%A9") == "café")
+        #expect(Dispatch.percentDecoded("bad%2") == nil)
+        #expect(Dispatch.percentDecoded("bad%zz") == nil)
+        #expect(Dispatch.percentDecoded("%FF") == nil)  // not UTF-8
     }
 
     @Test func missingSecretsAreReportedByNameOnly() {

@@ -12,7 +12,7 @@ import RouteConfig
         #expect(compilation.warnings.allSatisfy { $0.message.contains("cannot be served yet") }, "\(compilation.warnings)")
         let config = try #require(compilation.config)
 
-        #expect(config.routes.map(\.target) == [.openaiChat, .models, .usage, .health])
+        #expect(config.routes.map(\.target) == [.openaiChat, .models, .model, .usage, .health])
         #expect(Set(config.plans.map(\.id)).isSuperset(of: ["free", "pro", "test"]))
         #expect(config.plans.first { $0.id == "pro" }?.gates == ["elevenlabs"])
 

@@ -86,8 +86,8 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
         ValidationCase(name: "unknown route target", files: ["routes.yaml": """
             routes:
               - { method: POST, path: /v1/chat/completions, serve: openai-chat }
-              - { method: GET, path: /v1/models, serve: model }
-            """], expected: "routes.yaml:3:45: error: unknown route target 'model' (did you mean 'models'?); targets: openai-chat, openai-responses, anthropic-messages, models, health, usage"),
+              - { method: GET, path: /v1/models, serve: modles }
+            """], expected: "routes.yaml:3:45: error: unknown route target 'modles' (did you mean 'models'?); targets: openai-chat, openai-responses, anthropic-messages, models, health, usage, model"),
 
         ValidationCase(name: "unknown api", files: ["providers.yaml": """
             providers:
@@ -177,6 +177,21 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
             routes:
               - { method: POST, path: v1/chat/completions, serve: openai-chat }
             """], expected: "routes.yaml:2:27: error: route path 'v1/chat/completions' must start with '/'"),
+
+        ValidationCase(name: "model route without its parameter", files: ["routes.yaml": """
+            routes:
+              - { method: GET, path: /v1/models/one, serve: model }
+            """], expected: "routes.yaml:2:26: error: a 'model' route's path must end in '/{model}', e.g. /v1/models/{model}"),
+
+        ValidationCase(name: "model parameter on another target", files: ["routes.yaml": """
+            routes:
+              - { method: GET, path: "/v1/models/{model}", serve: models }
+            """], expected: "routes.yaml:2:26: error: only 'model' routes take the '{model}' parameter; 'models' routes match their path exactly"),
+
+        ValidationCase(name: "parameter before the last segment", files: ["routes.yaml": """
+            routes:
+              - { method: GET, path: "/v1/{model}/info", serve: model }
+            """], expected: "routes.yaml:2:26: error: route path '/v1/{model}/info' may have one parameter, '{model}', and only as its last segment"),
 
         ValidationCase(name: "section in a second file", files: ["zz-more.yaml": """
             plans:

@@ -118,6 +118,32 @@ def test_models_lists_exactly_the_plan(gateway):
     assert all(m["object"] == "model" and "owned_by" in m for m in body["data"])
 
 
+def test_model_retrieve_by_path(gateway, key):
+    status, headers, body = request(gateway.port, "GET", "/v1/models/mock-gpt", headers=auth(key))
+    assert status == 200 and body == {"id": "mock-gpt", "object": "model", "created": body["created"],
+                                      "owned_by": "mock"}
+    assert "x-ratelimit-limit-requests" in headers
+    # Percent-escapes are decoded; a query string is not part of the id.
+    assert request(gateway.port, "GET", "/v1/models/mock%2Dgpt?x=1", headers=auth(key))[2]["id"] == "mock-gpt"
+    status, _, body = request(gateway.port, "GET", "/v1/models/mock%ZZ", headers=auth(key))
+    assert status == 404
+    assert_openai_error(body, "model_not_found")
+    status, _, body = request(gateway.port, "GET", "/v1/models/mock-retired", headers=auth(key))
+    assert status == 404
+    assert_openai_error(body, "model_inactive")
+    # The key is checked before anything about the model is said.
+    status, _, body = request(gateway.port, "GET", "/v1/models/mock-gpt")
+    assert status == 401
+    assert_openai_error(body, "missing_api_key")
+    # The exact listing route still wins, and other methods on the parameter route are refused.
+    assert request(gateway.port, "GET", "/v1/models/", headers=auth(key))[0] == 404
+    assert request(gateway.port, "GET", "/v1/models", headers=auth(key))[2]["object"] == "list"
+    status, _, body = request(gateway.port, "POST", "/v1/models/mock-gpt", {}, headers=auth(key))
+    assert status == 405
+    assert_openai_error(body, "method_not_allowed")
+    assert request(gateway.port, "HEAD", "/v1/models/mock-gpt", headers=auth(key))[0] == 200
+
+
 def test_model_not_on_plan_is_403(gateway):
     free = gateway.create_key("free", "plan-403")
     status, _, body = request(gateway.port, "POST", CHAT, chat("gpt-4o"), headers=auth(free))

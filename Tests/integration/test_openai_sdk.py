@@ -89,3 +89,21 @@ def test_sdk_errors_map_to_sdk_exceptions(gateway, key):
 def test_models_list(client):
     ids = [m.id for m in client.models.list()]
     assert "mock-gpt" in ids and "mock-retired" not in ids
+
+
+def test_models_retrieve(client, gateway):
+    # The SDK's models.retrieve is GET /v1/models/{model}: the same entry the list has.
+    model = client.models.retrieve("mock-gpt")
+    listed = {m.id: m for m in client.models.list()}
+    assert model.id == "mock-gpt" and model.object == "model"
+    assert model.owned_by == listed["mock-gpt"].owned_by and model.created == listed["mock-gpt"].created
+    # An alias answers with the model's public id.
+    assert client.models.retrieve("mock-gpt-latest").id == "mock-gpt"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("does-not-exist")
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("mock-retired")
+    free = openai.OpenAI(api_key=gateway.create_key("free", "sdk-retrieve-free"), base_url=gateway.base_url + "/v1",
+                         max_retries=0)
+    with pytest.raises(openai.PermissionDeniedError):
+        free.models.retrieve("gpt-4o")

@@ -11,6 +11,9 @@ public final class ModelCatalog: Sendable {
     private let plansByID: [String: PlanEntry]
     private let routes: [RouteKey: RouteTarget]
     private let knownPaths: Set<String>
+    /// Routes ending in a parameter, as (method, the path before it, target); matched by prefix
+    /// after the exact table misses. Few (one per config in practice), so a list.
+    private let prefixRoutes: [(method: String, prefix: String, target: RouteTarget)]
     /// Model index → its upstream id as a JSON string literal, spliced into every request body
     /// whose `model` differs (quoted once here rather than per request).
     let quotedUpstreamIDs: [[UInt8]]
@@ -45,8 +48,16 @@ public final class ModelCatalog: Sendable {
         }
         plansByID = plans
         var table: [RouteKey: RouteTarget] = [:]
-        for route in config.routes { table[RouteKey(method: route.method, path: route.path)] = route.target }
+        var prefixed: [(method: String, prefix: String, target: RouteTarget)] = []
+        for route in config.routes {
+            if route.path.hasSuffix("/" + RouteTarget.modelParameter) {
+                prefixed.append((route.method, String(route.path.dropLast(RouteTarget.modelParameter.count)), route.target))
+            } else {
+                table[RouteKey(method: route.method, path: route.path)] = route.target
+            }
+        }
         routes = table
+        prefixRoutes = prefixed
         knownPaths = Set(config.routes.map(\.path))
         quotedUpstreamIDs = config.models.map { model in
             var quoted: [UInt8] = []
@@ -56,7 +67,9 @@ public final class ModelCatalog: Sendable {
     }
 
     public enum RouteLookup: Sendable, Equatable {
-        case found(RouteTarget)
+        /// `parameter`: the rest of the path after a parameter route's prefix, still
+        /// percent-encoded; nil for exact routes.
+        case found(RouteTarget, parameter: Substring? = nil)
         case wrongMethod
         case notFound
     }
@@ -66,7 +79,15 @@ public final class ModelCatalog: Sendable {
         if let target = routes[RouteKey(method: method, path: path)] { return .found(target) }
         // HEAD is answered like GET without a body, as HTTP requires.
         if method == "HEAD", let target = routes[RouteKey(method: "GET", path: path)] { return .found(target) }
-        return knownPaths.contains(path) ? .wrongMethod : .notFound
+        if knownPaths.contains(path) { return .wrongMethod }
+        var otherMethod = false
+        for route in prefixRoutes where path.utf8.count > route.prefix.utf8.count && path.hasPrefix(route.prefix) {
+            if route.method == method || (method == "HEAD" && route.method == "GET") {
+                return .found(route.target, parameter: path.dropFirst(route.prefix.count))
+            }
+            otherMethod = true
+        }
+        return otherMethod ? .wrongMethod : .notFound
     }
 
     public func model(named name: String) -> Int? { modelIndex[name] }

@@ -88,16 +88,8 @@ struct ResolveModel {
     }
 
     func callAsFunction(_ modelID: String, caller: Caller, clientAPI: WireAPI) throws(GatewayError) -> ResolvedModel {
-        guard let index = catalog.model(named: modelID) else {
-            throw GatewayError(.unknownModel, "The model '\(modelID)' does not exist. GET /v1/models lists the models your key can use.", param: "model")
-        }
+        let index = try Self.usableModel(modelID, caller: caller, catalog: catalog)
         let model = catalog.config.models[index]
-        guard model.active else {
-            throw GatewayError(.inactiveModel, "The model '\(modelID)' has been retired and is no longer served. GET /v1/models lists the models your key can use.", param: "model")
-        }
-        guard caller.plan.allows(index) else {
-            throw GatewayError(.modelNotOnPlan, "The model '\(modelID)' is not available on your plan '\(caller.plan.plan.id)'. GET /v1/models lists the models your key can use.", param: "model")
-        }
         let provider = catalog.config.providers[model.provider]
         guard provider.apis.contains(clientAPI) else {
             throw GatewayError(.unsupportedAPI, "The model '\(modelID)' is served by provider '\(provider.id)' in the \(provider.apis.map(\.rawValue).joined(separator: ", ")) format, which this endpoint (\(clientAPI.rawValue)) cannot reach yet.", param: "model")
@@ -107,5 +99,20 @@ struct ResolveModel {
         }
         return ResolvedModel(index: index, model: model, provider: provider, providerIndex: model.provider,
                              quotedUpstreamID: catalog.quotedUpstreamIDs[index])
+    }
+
+    /// The index of a model the caller may use (known, active, on the plan), or the error saying
+    /// which of those it is not. Shared with `GET /v1/models/{model}`.
+    static func usableModel(_ modelID: String, caller: Caller, catalog: ModelCatalog) throws(GatewayError) -> Int {
+        guard let index = catalog.model(named: modelID) else {
+            throw GatewayError(.unknownModel, "The model '\(modelID)' does not exist. GET /v1/models lists the models your key can use.", param: "model")
+        }
+        guard catalog.config.models[index].active else {
+            throw GatewayError(.inactiveModel, "The model '\(modelID)' has been retired and is no longer served. GET /v1/models lists the models your key can use.", param: "model")
+        }
+        guard caller.plan.allows(index) else {
+            throw GatewayError(.modelNotOnPlan, "The model '\(modelID)' is not available on your plan '\(caller.plan.plan.id)'. GET /v1/models lists the models your key can use.", param: "model")
+        }
+        return index
     }
 }

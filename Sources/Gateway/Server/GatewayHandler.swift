@@ -230,7 +230,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let headOnly = head.method == .HEAD
         var caller: Caller?
         do {
-            let target = try Dispatch(catalog: services.catalog)(head)
+            let route = try Dispatch(catalog: services.catalog)(head)
+            let target = route.target
             switch target {
             case .health:
                 write(status: 200, headers: [("content-type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8),
@@ -240,6 +241,12 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 caller = who
                 write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
                       body: ListModels(catalog: services.catalog)(who), keepAlive: keepAlive, headOnly: headOnly)
+            case .model:
+                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                caller = who
+                let body = try RetrieveModel(catalog: services.catalog)(route.parameter ?? "", caller: who)
+                write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
+                      body: body, keepAlive: keepAlive, headOnly: headOnly)
             case .usage:
                 let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who

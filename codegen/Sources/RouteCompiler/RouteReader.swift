@@ -51,6 +51,16 @@ enum RouteReader {
                 diagnostics.error(serve.location, "unknown route target '\(serve.value)'\(KeySuggestion.hint(for: serve.value, among: known)); targets: \(known.joined(separator: ", "))")
             }
         }
+        if let path, let target, valid {
+            let parameterized = path.value.hasSuffix("/" + RouteTarget.modelParameter)
+            if target.value == .model && !parameterized {
+                diagnostics.error(path.location, "a 'model' route's path must end in '/\(RouteTarget.modelParameter)', e.g. /v1/models/\(RouteTarget.modelParameter)")
+                valid = false
+            } else if target.value != .model && parameterized {
+                diagnostics.error(path.location, "only 'model' routes take the '\(RouteTarget.modelParameter)' parameter; '\(target.value.rawValue)' routes match their path exactly")
+                valid = false
+            }
+        }
         guard valid, let method, let path, let target else { return nil }
         if target.value.clientAPI == nil, method.value != "GET" {
             diagnostics.warning(method.location, "'\(target.value.rawValue)' answers GET requests; \(method.value) \(path.value) will not match them")
@@ -58,7 +68,8 @@ enum RouteReader {
         return RouteDraft(location: node.location, method: method, path: path, target: target)
     }
 
-    /// Routes are matched exactly, so a path is a plain absolute path.
+    /// A plain absolute path, matched exactly, or one ending in the `{model}` parameter (matched
+    /// by its prefix: the rest of the request path is the model id).
     static func pathProblem(_ path: String) -> String? {
         guard path.hasPrefix("/") else { return "must start with '/'" }
         guard path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
@@ -66,6 +77,10 @@ enum RouteReader {
         }
         if path.contains("?") || path.contains("#") { return "must not contain '?' or '#'" }
         if path.contains("//") { return "must not contain '//'" }
+        let literal = path.hasSuffix("/" + RouteTarget.modelParameter) ? String(path.dropLast(RouteTarget.modelParameter.count)) : path
+        if literal.contains("{") || literal.contains("}") {
+            return "may have one parameter, '\(RouteTarget.modelParameter)', and only as its last segment"
+        }
         return nil
     }
 }
