@@ -42,6 +42,18 @@ guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(
 }
 let host = String(listen[..<colon])
 
+/// The upstream's answer as the client's response, written as bytes (as the gateway writes its
+/// own); `body` is left empty for the next request.
+func writeAnswer(status: Int, body: inout ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+    var out = context.channel.allocator.buffer(capacity: body.readableBytes + 128)
+    out.writeString("HTTP/1.1 \(status) \(status == 200 ? "OK" : "Error")\r\ncontent-type: application/json\r\n")
+    out.writeString("content-length: \(body.readableBytes)\r\n\(keepAlive ? "" : "connection: close\r\n")\r\n")
+    out.writeBuffer(&body)
+    body.clear()
+    context.writeAndFlush(NIOAny(out), promise: nil)
+    if !keepAlive { context.close(promise: nil) }
+}
+
 /// Shared by every connection: the upstream client and the request's fixed parts.
 final class Relay: Sendable {
     let client = UpstreamClient()
@@ -104,15 +116,7 @@ final class RelayHandler: ChannelInboundHandler, UpstreamTransferDelegate, @unch
 
     private func respond(failed: Bool) {
         guard let context else { return }
-        var out = context.channel.allocator.buffer(capacity: answer.readableBytes + 128)
-        let code = failed ? 502 : status
-        out.writeString("HTTP/1.1 \(code) \(code == 200 ? "OK" : "Error")\r\ncontent-type: application/json\r\ncontent-length: \(answer.readableBytes)\r\n")
-        if !keepAlive { out.writeString("connection: close\r\n") }
-        out.writeString("\r\n")
-        out.writeBuffer(&answer)
-        answer.clear()
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        if !keepAlive { context.close(promise: nil) }
+        writeAnswer(status: failed ? 502 : status, body: &answer, keepAlive: keepAlive, context: context)
     }
 }
 
@@ -195,15 +199,7 @@ final class NIORelayHandler: ChannelInboundHandler, @unchecked Sendable {
 
     fileprivate func respond(failed: Bool) {
         guard let context else { return }
-        var out = context.channel.allocator.buffer(capacity: answer.readableBytes + 128)
-        let code = failed ? 502 : status
-        out.writeString("HTTP/1.1 \(code) \(code == 200 ? "OK" : "Error")\r\ncontent-type: application/json\r\ncontent-length: \(answer.readableBytes)\r\n")
-        if !keepAlive { out.writeString("connection: close\r\n") }
-        out.writeString("\r\n")
-        out.writeBuffer(&answer)
-        answer.clear()
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        if !keepAlive { context.close(promise: nil) }
+        writeAnswer(status: failed ? 502 : status, body: &answer, keepAlive: keepAlive, context: context)
     }
 }
 
