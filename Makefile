@@ -96,7 +96,7 @@ clean:
 # Benchmarks (bench/, results in BENCHMARKS.md); `make test` never runs them.
 # make bench [LEAK_REQUESTS=N LEAK_SECONDS=S]   Switchyard vs direct, nginx and LiteLLM (~6-8 min)
 # make bench-check [UPDATE=1] [PROFILE=1]        instructions per request under callgrind vs the baseline
-BENCH_BUILD = $(SWIFT) build -c release --product switchyard && $(SWIFT) build -c release --product switchyard-unmetered && $(SWIFT) build -c release --product switchyard-relay-floor && $(SWIFT) build -c release --product switchyard-mock
+BENCH_BUILD = $(SWIFT) build -c release --product switchyard && $(SWIFT) build -c release --product switchyard-unmetered && $(SWIFT) build -c release --product switchyard-relay-floor && $(SWIFT) build -c release --product switchyard-nio-upstream && $(SWIFT) build -c release --product switchyard-mock
 BENCH_APT = for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "switchyard-mock", targets: ["switchyard-mock"]),
         .executable(name: "switchyard-unmetered", targets: ["switchyard-unmetered"]),
         .executable(name: "switchyard-relay-floor", targets: ["switchyard-relay-floor"]),
+        .executable(name: "switchyard-nio-upstream", targets: ["switchyard-nio-upstream"]),
         .executable(name: "switchyard-routegen", targets: ["switchyard-routegen"]),
         .plugin(name: "RouteCompilerPlugin", targets: ["RouteCompilerPlugin"]),
     ],
@@ -83,6 +84,15 @@ let package = Package(
                                          .product(name: "NIOPosix", package: "swift-nio"),
                                          .product(name: "NIOHTTP1", package: "swift-nio")],
                           path: "Sources/switchyard-relay-floor", swiftSettings: strict),
+
+        // Benchmarks only: the gateway over a NIO provider client instead of libcurl (see its main.swift).
+        .executableTarget(name: "switchyard-nio-upstream",
+                          dependencies: ["Gateway", "KeyStore", "Accounting", "SwitchyardJSON", "SwitchyardRoutes", "UpstreamClient",
+                                         .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio"),
+                                         .product(name: "NIOHTTP1", package: "swift-nio")],
+                          path: "Sources/switchyard-nio-upstream", swiftSettings: strict),
 
         // The mock provider used by tests, benchmarks and `make run`.
         .executableTarget(name: "switchyard-mock",

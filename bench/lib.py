@@ -418,7 +418,7 @@ def median(values: list[float]) -> float:
 BIN = RELEASE
 # switchyard-unmetered: the same gateway without its limit and accounting stages, run beside the
 # real one to measure what those two stages cost (never deployed).
-BINARIES = ["switchyard", "switchyard-unmetered", "switchyard-relay-floor", "switchyard-mock"]
+BINARIES = ["switchyard", "switchyard-unmetered", "switchyard-relay-floor", "switchyard-nio-upstream", "switchyard-mock"]
 
 
 def stage_binaries(run: Path, strip_debug: bool = False) -> None:

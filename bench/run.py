@@ -215,6 +215,12 @@ class Bench:
             floors[client] = Target(f"floor-{client}", f"stack alone: NIO + {'NIO client' if client == 'nio' else 'libcurl'}",
                                     port, None, proc)
         self.floor_nio, self.floor_curl = floors["nio"], floors["curl"]
+        # The whole gateway over a NIO provider client instead of libcurl (benchmark build).
+        nu = lib.free_port()
+        proc = self.svc.spawn("switchyard-nio-upstream", [str(lib.BIN / "switchyard-nio-upstream"), "--listen",
+                                                          f"{HOST}:{nu}", "--data", str(self.data)], env=self.sy_env)
+        lib.wait_http(nu, "/healthz", 10, proc, "switchyard-nio-upstream")
+        self.nio_upstream = Target("nio-upstream", "Switchyard on a NIO client", nu, ",".join(self.keys), proc)
         time.sleep(0.5)
         self.r["rss_idle_kb"] = {"switchyard": lib.rss_kb([self.sy.pid]),
                                  "nginx": lib.rss_kb(lib.process_tree(self.nginx.pid))}
@@ -248,7 +254,7 @@ class Bench:
                 if status != 200 or b'"chat.completion"' not in resp:
                     raise RuntimeError(f"{t.name} answered {status} to the {body} request: {resp[:300]!r}")
         log("warming up every target (1 s each)")
-        for t in self.targets + [self.floor_nio, self.floor_curl, self.unmetered_target]:
+        for t in self.targets + [self.floor_nio, self.floor_curl, self.unmetered_target, self.nio_upstream]:
             self.wrk(t, "small", conns=4, seconds=1)
 
     # ---- load generation -------------------------------------------------------------------
@@ -441,9 +447,10 @@ class Bench:
         """Where the added cost sits, interleaved rounds, small request: nginx; the stack alone
         (`switchyard-relay-floor`: NIO's server relaying through a NIO client, then through the
         gateway's libcurl client); the gateway without its limit (Admit) and accounting (Account)
-        stages (`switchyard-unmetered`); and the real gateway."""
+        stages (`switchyard-unmetered`); the real gateway over a NIO provider client
+        (`switchyard-nio-upstream`); and the real gateway."""
         pair = [self.by["direct"], self.by["nginx"], self.floor_nio, self.floor_curl, self.unmetered_target,
-                self.by["switchyard"]]
+                self.nio_upstream, self.by["switchyard"]]
         rounds = {t.name: {"lat": [], "p99": [], "cpu": [], "rps16": []} for t in pair}
         for r in range(self.cpu_rounds + 1):
             for t in pair:
@@ -538,7 +545,7 @@ class Bench:
             log("scenario 4: CPU per request at a fixed rate")
             self.cpu()
             log("where the added cost sits: nginx, the stack alone (NIO + NIO client, NIO + libcurl), "
-                "Switchyard without limits + accounting, Switchyard")
+                "Switchyard without limits + accounting, Switchyard on a NIO client, Switchyard")
             self.metering()
             log(f"scenario 4: memory over up to {self.o.leak_requests:,} requests (at most {self.o.leak_seconds:.0f} s)")
             self.leak()
@@ -746,7 +753,10 @@ def report(r, m, command) -> str:
         on, off = mt["switchyard"], mt["unmetered"]
         if "floor-curl" in mt:
             cols = [("nginx", "nginx"), ("floor-nio", "stack alone, NIO client"), ("floor-curl", "stack alone, libcurl client"),
-                    ("unmetered", "Switchyard without limits + accounting"), ("switchyard", "Switchyard")]
+                    ("unmetered", "Switchyard without limits + accounting")]
+            if "nio-upstream" in mt:
+                cols.append(("nio-upstream", "Switchyard on a NIO client"))
+            cols.append(("switchyard", "Switchyard"))
             ng = mt["nginx"]
             L.append("")
             L.append("### Where the added cost sits")
@@ -756,7 +766,9 @@ def report(r, m, command) -> str:
                      "and the answer back, with no key, plan, JSON, limit or ledger work — through the gateway's own "
                      "libcurl client (its thread and hand-offs), or through a NIO HTTP client on the event loop instead. "
                      "What Switchyard adds beyond the libcurl column is its own work; what that column adds beyond "
-                     "nginx is the stack's.")
+                     "nginx is the stack's. *Switchyard on a NIO client* is `switchyard-nio-upstream`: the whole gateway, "
+                     "limits and ledger included, calling the upstream through that NIO client instead of libcurl "
+                     "(a benchmark build: plain HTTP, no timeouts).")
             L.append("")
             L.append("| metric | " + " | ".join(label for _, label in cols) + " |")
             L.append("|---|" + "---|" * len(cols))

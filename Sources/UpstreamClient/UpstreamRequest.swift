@@ -78,6 +78,8 @@ public final class UpstreamBody: @unchecked Sendable {
 
     public var isEmpty: Bool { count == 0 }
     var baseAddress: UnsafeMutableRawPointer { storage.baseAddress! }
+    /// The body's bytes, valid while this object lives.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.baseAddress, count: count) }
 
     /// `count` bytes, all written by `fill` (the memory is uninitialized until then).
     public init(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
@@ -115,6 +117,8 @@ public final class UpstreamBody: @unchecked Sendable {
 public struct UpstreamHeader: Sendable, Equatable {
     public var name: String
     public var value: String
+
+    public init(name: String, value: String) { self.name = name; self.value = value }
 }
 
 /// Why a call ended without a complete response.
@@ -139,5 +143,5 @@ public enum UpstreamEvent: Sendable {
 public protocol UpstreamTransferDelegate: AnyObject, Sendable {
     /// Called on whichever thread drives libcurl at the time (the curl thread, or a thread that
     /// started, resumed or cancelled a transfer): hop to your own before touching your state.
-    func upstreamTransfer(_ transfer: UpstreamTransfer, received events: [UpstreamEvent])
+    func upstreamTransfer(_ transfer: any UpstreamCall, received events: [UpstreamEvent])
 }

@@ -98,7 +98,7 @@ final class RelayHandler: ChannelInboundHandler, UpstreamTransferDelegate, @unch
         }
     }
 
-    func upstreamTransfer(_ transfer: UpstreamTransfer, received events: [UpstreamEvent]) {
+    func upstreamTransfer(_ transfer: any UpstreamCall, received events: [UpstreamEvent]) {
         eventLoop.execute { [self] in
             var consumed = 0
             for event in events {

@@ -11,7 +11,7 @@ final class Exchange {
     let stream: Bool
     let keepAlive: Bool
     let translate: TranslateResponse
-    var transfer: UpstreamTransfer?
+    var transfer: (any UpstreamCall)?
     var accounting: AccountingContext?
 
     var upstreamStatus = 0

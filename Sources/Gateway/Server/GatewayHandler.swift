@@ -327,7 +327,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         services.activity.requestStarted()
         let bridge = UpstreamBridge(handler: NIOLoopBound(self, eventLoop: context!.eventLoop), eventLoop: context!.eventLoop,
                                     exchangeID: exchange.id)
-        exchange.transfer = services.upstream.send(request, delegate: bridge)
+        exchange.transfer = services.upstream.startCall(request, delegate: bridge)
     }
 
     // MARK: Relaying the provider's answer
@@ -565,7 +565,7 @@ final class UpstreamBridge: UpstreamTransferDelegate {
         self.handler = handler; self.eventLoop = eventLoop; self.exchangeID = exchangeID
     }
 
-    func upstreamTransfer(_ transfer: UpstreamTransfer, received events: [UpstreamEvent]) {
+    func upstreamTransfer(_ transfer: any UpstreamCall, received events: [UpstreamEvent]) {
         eventLoop.execute { [handler, exchangeID] in
             handler.value.upstreamEvents(events, exchangeID: exchangeID)
         }

@@ -9,7 +9,8 @@ public final class GatewayServices: Sendable {
     public let catalog: ModelCatalog
     public let keys: KeyStore
     public let secrets: ProviderSecrets
-    public let upstream: UpstreamClient
+    /// The provider client: libcurl's `UpstreamClient` in the product.
+    public let upstream: any UpstreamCalling
     public let accountant: Accountant
     let activity: ActivityTracker
     let providerCalls: ProviderCalls
@@ -26,7 +27,7 @@ public final class GatewayServices: Sendable {
 
     @_spi(Benchmarks)
     public init(config: CompiledConfig, keys: KeyStore, accountant: Accountant, secrets: ProviderSecrets,
-                upstream: UpstreamClient, metering: Metering) {
+                upstream: any UpstreamCalling, metering: Metering) {
         self.metering = metering
         self.accountant = accountant
         self.catalog = ModelCatalog(config: config)

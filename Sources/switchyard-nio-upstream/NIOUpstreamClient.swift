@@ -1,0 +1,188 @@
+// A provider client on NIO, for one benchmark only: the same gateway over a client that runs on
+// the connection's own event loop, to measure what libcurl and its thread cost the real path.
+// Plain http:// only; no connect or read timeouts, no proxy, no back-pressure accounting (pause
+// and resume toggle reading) — enough for the small non-streaming request it is measured with.
+// The product's client is `UpstreamClient` (libcurl), fixed by design.
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import UpstreamClient
+
+final class NIOUpstreamClient: UpstreamCalling {
+    /// Idle kept-alive connections by event loop and `host:port`; each is used by one call at a time.
+    private let idle = NIOLockedValueBox([ObjectIdentifier: [String: [any Channel]]]())
+
+    func startCall(_ request: UpstreamRequest, delegate: any UpstreamTransferDelegate) -> any UpstreamCall {
+        let call = NIOUpstreamCall(request: request, delegate: delegate, client: self)
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
+            call.finish(.failed("the NIO upstream client must be called on an event loop"))
+            return call
+        }
+        guard let target = HTTPTarget(request.url.string) else {
+            call.finish(.unreachable("only http://host:port/path URLs: \(request.url.string)"))
+            return call
+        }
+        let pooled = idle.withLockedValue { pools -> (any Channel)? in
+            pools[ObjectIdentifier(loop), default: [:]][target.authority]?.popLast()
+        }
+        if let pooled, pooled.isActive {
+            call.start(on: pooled, target: target)
+            return call
+        }
+        ClientBootstrap(group: loop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseRelay())
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel): call.start(on: channel, target: target)
+                case .failure(let error): call.finish(.unreachable("\(error)"))
+                }
+            }
+        return call
+    }
+
+    fileprivate func release(_ channel: any Channel, authority: String) {
+        let key = ObjectIdentifier(channel.eventLoop)
+        idle.withLockedValue { $0[key, default: [:]][authority, default: []].append(channel) }
+    }
+}
+
+/// `http://host[:port]/path`.
+struct HTTPTarget {
+    var host: String
+    var port: Int
+    var path: String
+    var authority: String { "\(host):\(port)" }
+
+    init?(_ url: String) {
+        guard url.hasPrefix("http://") else { return nil }
+        let rest = url.dropFirst(7)
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        path = slash == rest.endIndex ? "/" : String(rest[slash...])
+        if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) {
+            host = String(authority[..<colon])
+            self.port = port
+        } else {
+            host = String(authority)
+            port = 80
+        }
+    }
+}
+
+/// One call: writes the request, relays the answer's parts as `UpstreamEvent`s, one batch per read.
+final class NIOUpstreamCall: UpstreamCall, @unchecked Sendable {
+    // Touched on the call's event loop only (after `start`).
+    private let request: UpstreamRequest
+    private let delegate: any UpstreamTransferDelegate
+    private weak var client: NIOUpstreamClient?
+    private var channel: (any Channel)?
+    private var authority = ""
+    private var batch: [UpstreamEvent] = []
+    private var done = false
+
+    init(request: UpstreamRequest, delegate: any UpstreamTransferDelegate, client: NIOUpstreamClient) {
+        self.request = request
+        self.delegate = delegate
+        self.client = client
+    }
+
+    func start(on channel: any Channel, target: HTTPTarget) {
+        self.channel = channel
+        authority = target.authority
+        guard let relay = try? channel.pipeline.syncOperations.handler(type: ResponseRelay.self) else {
+            finish(.failed("no response handler"))
+            return
+        }
+        relay.call = self
+        var headers = HTTPHeaders()
+        headers.add(name: "host", value: target.authority)
+        for line in request.headers.lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = line[line.index(after: colon)...].drop { $0 == " " }
+            if !value.isEmpty { headers.add(name: String(line[..<colon]), value: String(value)) }
+        }
+        headers.add(name: "content-length", value: String(request.body.count))
+        var body = channel.allocator.buffer(capacity: request.body.count)
+        body.writeBytes(request.body.bytes)
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: target.path,
+                                                                 headers: headers)), promise: nil)
+        channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    fileprivate func received(_ part: HTTPClientResponsePart) {
+        switch part {
+        case .head(let head):
+            batch.append(.head(status: Int(head.status.code),
+                               headers: head.headers.map { UpstreamHeader(name: $0.name, value: $0.value) }))
+        case .body(let bytes):
+            batch.append(.body(bytes))
+        case .end:
+            done = true
+            batch.append(.end(nil))
+            if let channel, let client { client.release(channel, authority: authority) }
+            channel = nil
+        }
+    }
+
+    fileprivate func readComplete() {
+        guard !batch.isEmpty else { return }
+        let events = batch
+        batch = []
+        delegate.upstreamTransfer(self, received: events)
+    }
+
+    fileprivate func closed() {
+        guard !done else { return }
+        finish(.failed("the provider closed the connection"))
+    }
+
+    func finish(_ failure: UpstreamFailure) {
+        done = true
+        channel?.close(promise: nil)
+        channel = nil
+        delegate.upstreamTransfer(self, received: batch + [.end(failure)])
+        batch = []
+    }
+
+    func pause() { channel?.setOption(.autoRead, value: false).whenComplete { _ in } }
+    func resume() { channel?.setOption(.autoRead, value: true).whenComplete { _ in } }
+    func consumed(_ count: Int) {}
+    func cancel() {
+        done = true
+        channel?.close(promise: nil)
+        channel = nil
+    }
+}
+
+/// The upstream connection's end: hands response parts to the call using the connection.
+final class ResponseRelay: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    var call: NIOUpstreamCall?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        call?.received(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        call?.readComplete()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        call?.closed()
+        call = nil
+        context.fireChannelInactive()
+    }
+}
