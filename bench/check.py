@@ -18,6 +18,8 @@ one keep-alive connection, then `callgrind_control --dump` writes that phase's t
   small-floor-curl  scenario 1 through `switchyard-relay-floor`: NIO's server and the gateway's
            libcurl client relaying the body, nothing else — the stack's own cost per request
   small-floor-nio   the same relay with a NIO HTTP client instead of libcurl
+  small-nio-upstream  scenario 1 on `switchyard-nio-upstream`: the whole gateway over that NIO
+           client instead of libcurl
 
 Fails (exit 1) when any phase costs more than the baseline (bench/callgrind-baseline.json) by
 more than the tolerance (10%); `--update` (make bench-check UPDATE=1) rewrites the baseline.
@@ -187,6 +189,16 @@ def main():
         log(f"  small-unmetered {COUNTS['small']} × → {results['small-unmetered']['instructions'] / COUNTS['small']:>12,.0f} instructions each")
         services.stop(bare.proc, grace=30)
 
+        log("starting switchyard-nio-upstream (the gateway over a NIO client) under callgrind")
+        nio = Gateway(run, data, mock_port, services, binary="switchyard-nio-upstream")
+        send(nio.port, key, bodies["small"], WARMUP["small"])
+        nio.control("--zero")
+        send(nio.port, key, bodies["small"], COUNTS["small"])
+        dump = nio.dump("small-nio-upstream")
+        results["small-nio-upstream"] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
+        log(f"  small-nio-upstream {COUNTS['small']} × → {results['small-nio-upstream']['instructions'] / COUNTS['small']:>12,.0f} instructions each")
+        services.stop(nio.proc, grace=30)
+
         for client in ("curl", "nio"):
             phase = f"small-floor-{client}"
             log(f"starting switchyard-relay-floor --client {client} (the stack alone) under callgrind")
@@ -202,7 +214,8 @@ def main():
     finally:
         services.stop_all()
 
-    phases = ("startup", "small", "large", "stream", "connection", "small-unmetered", "small-floor-curl", "small-floor-nio")
+    phases = ("startup", "small", "large", "stream", "connection", "small-unmetered", "small-floor-curl", "small-floor-nio",
+              "small-nio-upstream")
     current = {p: round(results[p]["instructions"] / results[p]["count"]) for p in phases}
     if opts.profile:
         per = {"small": COUNTS["small"], "large": COUNTS["large"], "stream": COUNTS["stream"]}
@@ -220,7 +233,8 @@ def main():
     units = {"startup": "per process", "small": "per request", "large": "per request", "stream": "per stream",
              "connection": "per connection (one small request on it)", "small-unmetered": "per request",
              "small-floor-curl": "per request (NIO + libcurl relay, no gateway work)",
-             "small-floor-nio": "per request (NIO server + NIO client relay)"}
+             "small-floor-nio": "per request (NIO server + NIO client relay)",
+             "small-nio-upstream": "per request (the gateway over a NIO client)"}
     metering = current["small"] - current["small-unmetered"]
     metering_line = (f"limits + accounting (Admit, Account and their LMDB transactions): {metering:,} instructions "
                      f"per small request ({metering / current['small']:.0%} of {current['small']:,})\n"

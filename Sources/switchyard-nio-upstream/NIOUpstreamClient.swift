@@ -15,6 +15,35 @@ import UpstreamClient
 final class NIOUpstreamClient: UpstreamCalling {
     /// Idle kept-alive connections by event loop and `host:port`; each is used by one call at a time.
     private let idle = NIOLockedValueBox([ObjectIdentifier: [String: [any Channel]]]())
+    /// The parsed URL and header block of each (URL, header lines) pair, built on first use: both
+    /// objects are shared by every call to one provider, as the libcurl client's are.
+    private let prepared = NIOLockedValueBox([PreparedKey: Prepared]())
+
+    struct PreparedKey: Hashable {
+        let url: ObjectIdentifier
+        let headers: ObjectIdentifier
+    }
+
+    struct Prepared {
+        let target: HTTPTarget
+        let headers: HTTPHeaders
+    }
+
+    private func prepare(_ request: UpstreamRequest) -> Prepared? {
+        let key = PreparedKey(url: ObjectIdentifier(request.url), headers: ObjectIdentifier(request.headers))
+        if let known = prepared.withLockedValue({ $0[key] }) { return known }
+        guard let target = HTTPTarget(request.url.string) else { return nil }
+        var headers = HTTPHeaders()
+        headers.add(name: "host", value: target.authority)
+        for line in request.headers.lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = line[line.index(after: colon)...].drop { $0 == " " }
+            if !value.isEmpty { headers.add(name: String(line[..<colon]), value: String(value)) }
+        }
+        let made = Prepared(target: target, headers: headers)
+        prepared.withLockedValue { $0[key] = made }
+        return made
+    }
 
     func startCall(_ request: UpstreamRequest, delegate: any UpstreamTransferDelegate) -> any UpstreamCall {
         let call = NIOUpstreamCall(request: request, delegate: delegate, client: self)
@@ -22,15 +51,16 @@ final class NIOUpstreamClient: UpstreamCalling {
             call.finish(.failed("the NIO upstream client must be called on an event loop"))
             return call
         }
-        guard let target = HTTPTarget(request.url.string) else {
+        guard let prepared = prepare(request) else {
             call.finish(.unreachable("only http://host:port/path URLs: \(request.url.string)"))
             return call
         }
+        let target = prepared.target
         let pooled = idle.withLockedValue { pools -> (any Channel)? in
             pools[ObjectIdentifier(loop), default: [:]][target.authority]?.popLast()
         }
         if let pooled, pooled.isActive {
-            call.start(on: pooled, target: target)
+            call.start(on: pooled, prepared: prepared)
             return call
         }
         ClientBootstrap(group: loop)
@@ -44,7 +74,7 @@ final class NIOUpstreamClient: UpstreamCalling {
             .connect(host: target.host, port: target.port)
             .whenComplete { result in
                 switch result {
-                case .success(let channel): call.start(on: channel, target: target)
+                case .success(let channel): call.start(on: channel, prepared: prepared)
                 case .failure(let error): call.finish(.unreachable("\(error)"))
                 }
             }
@@ -58,11 +88,11 @@ final class NIOUpstreamClient: UpstreamCalling {
 }
 
 /// `http://host[:port]/path`.
-struct HTTPTarget {
+struct HTTPTarget: Sendable {
     var host: String
     var port: Int
     var path: String
-    var authority: String { "\(host):\(port)" }
+    var authority: String
 
     init?(_ url: String) {
         guard url.hasPrefix("http://") else { return nil }
@@ -77,6 +107,7 @@ struct HTTPTarget {
             host = String(authority)
             port = 80
         }
+        self.authority = "\(host):\(port)"
     }
 }
 
@@ -97,21 +128,16 @@ final class NIOUpstreamCall: UpstreamCall, @unchecked Sendable {
         self.client = client
     }
 
-    func start(on channel: any Channel, target: HTTPTarget) {
+    func start(on channel: any Channel, prepared: NIOUpstreamClient.Prepared) {
         self.channel = channel
+        let target = prepared.target
         authority = target.authority
         guard let relay = try? channel.pipeline.syncOperations.handler(type: ResponseRelay.self) else {
             finish(.failed("no response handler"))
             return
         }
         relay.call = self
-        var headers = HTTPHeaders()
-        headers.add(name: "host", value: target.authority)
-        for line in request.headers.lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let value = line[line.index(after: colon)...].drop { $0 == " " }
-            if !value.isEmpty { headers.add(name: String(line[..<colon]), value: String(value)) }
-        }
+        var headers = prepared.headers
         headers.add(name: "content-length", value: String(request.body.count))
         var body = channel.allocator.buffer(capacity: request.body.count)
         body.writeBytes(request.body.bytes)

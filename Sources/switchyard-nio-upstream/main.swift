@@ -10,6 +10,7 @@ import Glibc
 import Accounting
 @_spi(Benchmarks) import Gateway
 import KeyStore
+import NIOCore
 import SwitchyardJSON
 import SwitchyardRoutes
 
@@ -45,7 +46,9 @@ do {
     let accountant = try Accountant(directory: data)
     let services = GatewayServices(config: config, keys: keys, accountant: accountant, secrets: ProviderSecrets(config: config),
                                    upstream: NIOUpstreamClient(), metering: .on)
-    let server = try GatewayServer(services: services, host: address.host, port: address.port)
+    // One event loop per core: with no upstream thread, the loops are the only threads that work.
+    let server = try GatewayServer(services: services, host: address.host, port: address.port,
+                                   threads: System.coreCount)
     print("switchyard-nio-upstream listening on \(listen) (NIO provider client: benchmarks only)")
     fflush(nil)
     server.runUntilSignalled()
