@@ -49,12 +49,12 @@ import Testing
     }
 
     @Test func pathParametersArePercentDecoded() {
-        #expect(Dispatch.percentDecoded("mock-a") == "mock-a")
-        #expect(Dispatch.percentDecoded("org%2Fname%20x") == "org/name x")
-        #expect(Dispatch.percentDecoded("caf%C3%A9") == "café")
-        #expect(Dispatch.percentDecoded("bad%2") == nil)
-        #expect(Dispatch.percentDecoded("bad%zz") == nil)
-        #expect(Dispatch.percentDecoded("%FF") == nil)  // not UTF-8
+        #expect(RetrieveModel.percentDecoded("mock-a") == "mock-a")
+        #expect(RetrieveModel.percentDecoded("org%2Fname%20x") == "org/name x")
+        #expect(RetrieveModel.percentDecoded("caf%C3%A9") == "café")
+        #expect(RetrieveModel.percentDecoded("bad%2") == nil)
+        #expect(RetrieveModel.percentDecoded("bad%zz") == nil)
+        #expect(RetrieveModel.percentDecoded("%FF") == nil)  // not UTF-8
     }
 
     @Test func missingSecretsAreReportedByNameOnly() {

@@ -132,9 +132,10 @@ def test_model_retrieve_by_path(gateway, key):
     assert status == 404
     assert_openai_error(body, "model_inactive")
     # The key is checked before anything about the model is said.
-    status, _, body = request(gateway.port, "GET", "/v1/models/mock-gpt")
-    assert status == 401
-    assert_openai_error(body, "missing_api_key")
+    for path in ("/v1/models/mock-gpt", "/v1/models/mock%ZZ"):
+        status, _, body = request(gateway.port, "GET", path)
+        assert status == 401
+        assert_openai_error(body, "missing_api_key")
     # The exact listing route still wins, and other methods on the parameter route are refused.
     assert request(gateway.port, "GET", "/v1/models/", headers=auth(key))[0] == 404
     assert request(gateway.port, "GET", "/v1/models", headers=auth(key))[2]["object"] == "list"
