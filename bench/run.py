@@ -243,7 +243,7 @@ class Bench:
         self.by = {t.name: t for t in self.targets}
 
         # Every target answers correctly before anything is timed.
-        for t in self.targets:
+        for t in self.targets + [self.unmetered_target, self.floor_nio, self.floor_curl, self.nio_upstream]:
             for body in ("small", "large"):
                 c = lib.HTTPConnection(t.port)
                 hdrs = {"Content-Type": "application/json"}
