@@ -779,6 +779,12 @@ def report(r, m, command) -> str:
             L.append(f"| added latency p99, 1 conn | {cells('added_p99_us', lambda v: fmt_us(v, True))} |")
             L.append(f"| CPU per request (fixed rate, {CPU_CONNS} conns) | {cells('cpu_us', lambda v: f'{v:.1f} µs')} |")
             L.append(f"| throughput, 16 conns | {cells('rps16', lambda v: f'{v:,.0f} req/s')} |")
+            fl, sw = mt["floor-curl"], mt["switchyard"]
+            L.append("")
+            L.append(f"Switchyard's own work, beyond the libcurl stack floor: "
+                     f"{fmt_us(sw['added_p50_us'] - fl['added_p50_us'], True)} added p50 latency, "
+                     f"{sw['cpu_us'] - fl['cpu_us']:+.1f} µs CPU per request, "
+                     f"{(sw['rps16'] / fl['rps16'] - 1) * 100:+.0f}% throughput at 16 connections.")
         L.append("")
         L.append("### What limits and usage accounting cost (issue 3)")
         L.append("")
