@@ -73,13 +73,21 @@ let package = Package(
                           path: "Sources/switchyard", swiftSettings: strict),
 
         // Benchmarks only: the gateway without its limit and accounting stages (see its main.swift).
-        .executableTarget(name: "switchyard-unmetered",
-                          dependencies: ["Gateway", "KeyStore", "Accounting", "SwitchyardJSON", "SwitchyardRoutes", "UpstreamClient"],
+        // Benchmarks only: what the benchmark builds below share (their start-up, a NIO provider
+        // client, plain-HTTP URL parts).
+        .target(name: "BenchmarkSupport",
+                dependencies: ["Gateway", "KeyStore", "Accounting", "SwitchyardJSON", "SwitchyardRoutes", "UpstreamClient",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio")],
+                path: "Sources/BenchmarkSupport", swiftSettings: strict),
+        .executableTarget(name: "switchyard-unmetered", dependencies: ["BenchmarkSupport", "UpstreamClient"],
                           path: "Sources/switchyard-unmetered", swiftSettings: strict),
 
         // Benchmarks only: NIO + the libcurl client relaying bodies, nothing else (see its main.swift).
         .executableTarget(name: "switchyard-relay-floor",
-                          dependencies: ["UpstreamClient",
+                          dependencies: ["UpstreamClient", "BenchmarkSupport", "Gateway",
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "NIOPosix", package: "swift-nio"),
                                          .product(name: "NIOHTTP1", package: "swift-nio")],
@@ -87,11 +95,7 @@ let package = Package(
 
         // Benchmarks only: the gateway over a NIO provider client instead of libcurl (see its main.swift).
         .executableTarget(name: "switchyard-nio-upstream",
-                          dependencies: ["Gateway", "KeyStore", "Accounting", "SwitchyardJSON", "SwitchyardRoutes", "UpstreamClient",
-                                         .product(name: "NIOCore", package: "swift-nio"),
-                                         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                                         .product(name: "NIOPosix", package: "swift-nio"),
-                                         .product(name: "NIOHTTP1", package: "swift-nio")],
+                          dependencies: ["BenchmarkSupport", .product(name: "NIOCore", package: "swift-nio")],
                           path: "Sources/switchyard-nio-upstream", swiftSettings: strict),
 
         // The mock provider used by tests, benchmarks and `make run`.

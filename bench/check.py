@@ -179,38 +179,23 @@ def main():
         log(f"  idle: {totals(idle):,} instructions in 2 s (not counted in any phase above)")
         services.stop(gw.proc, grace=30)
 
-        log("starting switchyard-unmetered (no limit or accounting stages) under callgrind")
-        bare = Gateway(run, data, mock_port, services, binary="switchyard-unmetered")
-        send(bare.port, key, bodies["small"], WARMUP["small"])
-        bare.control("--zero")
-        send(bare.port, key, bodies["small"], COUNTS["small"])
-        dump = bare.dump("small-unmetered")
-        results["small-unmetered"] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
-        log(f"  small-unmetered {COUNTS['small']} × → {results['small-unmetered']['instructions'] / COUNTS['small']:>12,.0f} instructions each")
-        services.stop(bare.proc, grace=30)
-
-        log("starting switchyard-nio-upstream (the gateway over a NIO client) under callgrind")
-        nio = Gateway(run, data, mock_port, services, binary="switchyard-nio-upstream")
-        send(nio.port, key, bodies["small"], WARMUP["small"])
-        nio.control("--zero")
-        send(nio.port, key, bodies["small"], COUNTS["small"])
-        dump = nio.dump("small-nio-upstream")
-        results["small-nio-upstream"] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
-        log(f"  small-nio-upstream {COUNTS['small']} × → {results['small-nio-upstream']['instructions'] / COUNTS['small']:>12,.0f} instructions each")
-        services.stop(nio.proc, grace=30)
-
-        for client in ("curl", "nio"):
-            phase = f"small-floor-{client}"
-            log(f"starting switchyard-relay-floor --client {client} (the stack alone) under callgrind")
-            floor = Gateway(run, data, mock_port, services, binary="switchyard-relay-floor", name=phase,
-                            arguments=["--upstream", f"http://{HOST}:{mock_port}/v1/chat/completions", "--client", client])
-            send(floor.port, key, bodies["small"], WARMUP["small"])
-            floor.control("--zero")
-            send(floor.port, key, bodies["small"], COUNTS["small"])
-            dump = floor.dump(phase)
+        # Small requests through the builds that show where the cost sits, one after another.
+        floor_upstream = ["--upstream", f"http://{HOST}:{mock_port}/v1/chat/completions"]
+        for phase, binary, arguments, what in (
+            ("small-unmetered", "switchyard-unmetered", None, "no limit or accounting stages"),
+            ("small-nio-upstream", "switchyard-nio-upstream", None, "the gateway over a NIO client"),
+            ("small-floor-curl", "switchyard-relay-floor", floor_upstream + ["--client", "curl"], "the stack alone"),
+            ("small-floor-nio", "switchyard-relay-floor", floor_upstream + ["--client", "nio"], "the stack alone, NIO client"),
+        ):
+            log(f"starting {binary} ({what}) under callgrind")
+            other = Gateway(run, data, mock_port, services, binary=binary, name=phase, arguments=arguments)
+            send(other.port, key, bodies["small"], WARMUP["small"])
+            other.control("--zero")
+            send(other.port, key, bodies["small"], COUNTS["small"])
+            dump = other.dump(phase)
             results[phase] = {"instructions": totals(dump), "count": COUNTS["small"], "dump": dump}
             log(f"  {phase} {COUNTS['small']} × → {results[phase]['instructions'] / COUNTS['small']:>12,.0f} instructions each")
-            services.stop(floor.proc, grace=30)
+            services.stop(other.proc, grace=30)
     finally:
         services.stop_all()
 

@@ -13,6 +13,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BenchmarkSupport
+import Gateway
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -37,10 +39,28 @@ while let flag = arguments.popFirst() {
     default: fail("unknown option \(flag) \(value); usage: switchyard-relay-floor [--listen HOST:PORT] [--upstream URL] [--client curl|nio]")
     }
 }
-guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-    fail("--listen wants HOST:PORT")
+let address: ListenAddress
+do { address = try ListenAddress(parsing: listen) } catch { fail(error.description) }
+
+/// One request's body as its parts arrive; `take` hands it over at the end.
+struct RequestCollector {
+    private(set) var keepAlive = true
+    private var body = ByteBuffer()
+
+    mutating func take(_ part: HTTPServerRequestPart, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        switch part {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+            body = allocator.buffer(capacity: 2048)
+        case .body(var bytes):
+            body.writeBuffer(&bytes)
+        case .end:
+            defer { body = ByteBuffer() }
+            return body
+        }
+        return nil
+    }
 }
-let host = String(listen[..<colon])
 
 /// The upstream's answer as the client's response, written as bytes (as the gateway writes its
 /// own); `body` is left empty for the next request.
@@ -70,8 +90,7 @@ final class RelayHandler: ChannelInboundHandler, UpstreamTransferDelegate, @unch
     private let relay: Relay
     private let eventLoop: any EventLoop
     private var context: ChannelHandlerContext?
-    private var body = ByteBuffer()
-    private var keepAlive = true
+    private var request = RequestCollector()
     private var answer = ByteBuffer()
     private var status = 0
 
@@ -84,18 +103,10 @@ final class RelayHandler: ChannelInboundHandler, UpstreamTransferDelegate, @unch
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            keepAlive = head.isKeepAlive
-            body = context.channel.allocator.buffer(capacity: 2048)
-        case .body(var part):
-            body.writeBuffer(&part)
-        case .end:
-            let request = UpstreamRequest(url: relay.url, headers: relay.headers, body: UpstreamBody(readableBytesOf: body),
-                                          connectTimeoutMs: 5_000, readTimeoutMs: 60_000)
-            body = ByteBuffer()
-            _ = relay.client.send(request, delegate: self)
-        }
+        guard let body = request.take(unwrapInboundIn(data), allocator: context.channel.allocator) else { return }
+        let call = UpstreamRequest(url: relay.url, headers: relay.headers, body: UpstreamBody(readableBytesOf: body),
+                                   connectTimeoutMs: 5_000, readTimeoutMs: 60_000)
+        _ = relay.client.send(call, delegate: self)
     }
 
     func upstreamTransfer(_ transfer: any UpstreamCall, received events: [UpstreamEvent]) {
@@ -116,7 +127,7 @@ final class RelayHandler: ChannelInboundHandler, UpstreamTransferDelegate, @unch
 
     private func respond(failed: Bool) {
         guard let context else { return }
-        writeAnswer(status: failed ? 502 : status, body: &answer, keepAlive: keepAlive, context: context)
+        writeAnswer(status: failed ? 502 : status, body: &answer, keepAlive: request.keepAlive, context: context)
     }
 }
 
@@ -125,21 +136,14 @@ final class NIORelayHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
 
-    private let upstreamHost: String
-    private let upstreamPort: Int
-    private let upstreamPath: String
+    private let target: HTTPTarget
     private var context: ChannelHandlerContext?
     private var upstream: (any Channel)?
-    private var body = ByteBuffer()
-    private var keepAlive = true
+    private var request = RequestCollector()
     fileprivate var answer = ByteBuffer()
     fileprivate var status = 0
 
-    init(host: String, port: Int, path: String) {
-        upstreamHost = host
-        upstreamPort = port
-        upstreamPath = path
-    }
+    init(target: HTTPTarget) { self.target = target }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -151,55 +155,46 @@ final class NIORelayHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            keepAlive = head.isKeepAlive
-            body = context.channel.allocator.buffer(capacity: 2048)
-        case .body(var part):
-            body.writeBuffer(&part)
-        case .end:
-            if let upstream {
-                send(on: upstream)
-                return
-            }
-            ClientBootstrap(group: context.eventLoop)
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(UpstreamSide(relay: self))
-                    }
-                }
-                .connect(host: upstreamHost, port: upstreamPort)
-                .whenComplete { result in
-                    switch result {
-                    case .success(let channel):
-                        self.upstream = channel
-                        self.send(on: channel)
-                    case .failure:
-                        self.status = 0
-                        self.respond(failed: true)
-                    }
-                }
+        guard let body = request.take(unwrapInboundIn(data), allocator: context.channel.allocator) else { return }
+        if let upstream {
+            send(body, on: upstream)
+            return
         }
+        ClientBootstrap(group: context.eventLoop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamSide(relay: self))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    self.upstream = channel
+                    self.send(body, on: channel)
+                case .failure:
+                    self.respond(failed: true)
+                }
+            }
     }
 
-    private func send(on channel: any Channel) {
+    private func send(_ body: ByteBuffer, on channel: any Channel) {
         var headers = HTTPHeaders()
-        headers.add(name: "host", value: "\(upstreamHost):\(upstreamPort)")
+        headers.add(name: "host", value: target.authority)
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "accept", value: "application/json")
         headers.add(name: "content-length", value: String(body.readableBytes))
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: upstreamPath, headers: headers)),
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: target.path, headers: headers)),
                       promise: nil)
         channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        body = ByteBuffer()
     }
 
     fileprivate func respond(failed: Bool) {
         guard let context else { return }
-        writeAnswer(status: failed ? 502 : status, body: &answer, keepAlive: keepAlive, context: context)
+        writeAnswer(status: failed ? 502 : status, body: &answer, keepAlive: request.keepAlive, context: context)
     }
 }
 
@@ -219,22 +214,14 @@ final class UpstreamSide: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// `http://HOST:PORT/PATH`, for `--client nio`.
-func splitHTTPURL(_ url: String) -> (host: String, port: Int, path: String) {
-    guard url.hasPrefix("http://") else { fail("--client nio takes an http:// upstream URL") }
-    let rest = url.dropFirst("http://".count)
-    let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-    let authority = rest[..<slash]
-    let path = slash == rest.endIndex ? "/" : String(rest[slash...])
-    guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) else {
-        return (String(authority), 80, path)
-    }
-    return (String(authority[..<colon]), port, path)
-}
-
-let relay = Relay(url: upstreamURL)
-if clientKind == "curl" { relay.client.start() }
-let nioTarget = clientKind == "nio" ? splitHTTPURL(upstreamURL) : nil
+// The libcurl client (and its thread) only when it is the one measured.
+let relay: Relay? = clientKind == "curl" ? Relay(url: upstreamURL) : nil
+relay?.client.start()
+let nioTarget: HTTPTarget? = {
+    guard clientKind == "nio" else { return nil }
+    guard let target = HTTPTarget(upstreamURL) else { fail("--client nio takes an http:// upstream URL") }
+    return target
+}()
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 1024)
@@ -244,16 +231,15 @@ let bootstrap = ServerBootstrap(group: group)
             try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 16)
             // The decoder only: answers are written as bytes, as the gateway does.
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-            if let nioTarget {
-                try channel.pipeline.syncOperations.addHandler(NIORelayHandler(host: nioTarget.host, port: nioTarget.port,
-                                                                               path: nioTarget.path))
-            } else {
+            if let relay {
                 try channel.pipeline.syncOperations.addHandler(RelayHandler(relay: relay, eventLoop: channel.eventLoop))
+            } else if let nioTarget {
+                try channel.pipeline.syncOperations.addHandler(NIORelayHandler(target: nioTarget))
             }
         }
     }
 do {
-    let server = try bootstrap.bind(host: host, port: port).wait()
+    let server = try bootstrap.bind(host: address.host, port: address.port).wait()
     print("switchyard-relay-floor listening on \(server.localAddress.map { "\($0)" } ?? listen) → \(upstreamURL) (\(clientKind))")
     fflush(nil)
     try server.closeFuture.wait()

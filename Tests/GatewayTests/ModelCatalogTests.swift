@@ -46,6 +46,8 @@ import Testing
         #expect(catalog.route(method: "GET", path: "/v1/models/") == .notFound)
         #expect(catalog.route(method: "DELETE", path: "/v1/models/mock-a") == .wrongMethod)
         #expect(catalog.route(method: "GET", path: "/v1/modelsx") == .notFound)
+        // The route's own spelling is an id like any other (it was taken for an exact path: 405).
+        #expect(catalog.route(method: "GET", path: "/v1/models/{model}") == .found(.model, parameter: "{model}"))
     }
 
     @Test func pathParametersArePercentDecoded() {

@@ -10,6 +10,7 @@ public final class ModelCatalog: Sendable {
     private let modelIndex: [String: Int]
     private let plansByID: [String: PlanEntry]
     private let routes: [RouteKey: RouteTarget]
+    /// Paths of the exact routes, for telling a wrong method from an unknown path.
     private let knownPaths: Set<String>
     /// Routes ending in a parameter, as (method, the path before it, target); matched by prefix
     /// after the exact table misses. Few (one per config in practice), so a list.
@@ -58,7 +59,7 @@ public final class ModelCatalog: Sendable {
         }
         routes = table
         prefixRoutes = prefixed
-        knownPaths = Set(config.routes.map(\.path))
+        knownPaths = Set(table.keys.map(\.path))
         quotedUpstreamIDs = config.models.map { model in
             var quoted: [UInt8] = []
             JSONTopLevelScanner.appendQuoted(model.upstreamID, to: &quoted)

@@ -12,7 +12,9 @@ import NIOHTTP1
 import NIOPosix
 import UpstreamClient
 
-final class NIOUpstreamClient: UpstreamCalling {
+public final class NIOUpstreamClient: UpstreamCalling {
+    public init() {}
+
     /// Idle kept-alive connections by event loop and `host:port`; each is used by one call at a time.
     private let idle = NIOLockedValueBox([ObjectIdentifier: [String: [any Channel]]]())
     /// The parsed URL and header block of each (URL, header lines) pair, built on first use: both
@@ -45,7 +47,7 @@ final class NIOUpstreamClient: UpstreamCalling {
         return made
     }
 
-    func startCall(_ request: UpstreamRequest, delegate: any UpstreamTransferDelegate) -> any UpstreamCall {
+    public func startCall(_ request: UpstreamRequest, delegate: any UpstreamTransferDelegate) -> any UpstreamCall {
         let call = NIOUpstreamCall(request: request, delegate: delegate, client: self)
         guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
             call.finish(.failed("the NIO upstream client must be called on an event loop"))
@@ -84,30 +86,6 @@ final class NIOUpstreamClient: UpstreamCalling {
     fileprivate func release(_ channel: any Channel, authority: String) {
         let key = ObjectIdentifier(channel.eventLoop)
         idle.withLockedValue { $0[key, default: [:]][authority, default: []].append(channel) }
-    }
-}
-
-/// `http://host[:port]/path`.
-struct HTTPTarget: Sendable {
-    var host: String
-    var port: Int
-    var path: String
-    var authority: String
-
-    init?(_ url: String) {
-        guard url.hasPrefix("http://") else { return nil }
-        let rest = url.dropFirst(7)
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) {
-            host = String(authority[..<colon])
-            self.port = port
-        } else {
-            host = String(authority)
-            port = 80
-        }
-        self.authority = "\(host):\(port)"
     }
 }
 
