@@ -28,6 +28,8 @@ public final class KeyStore: Sendable {
     /// Writes go through `environment.write`; reads through `readers.read`, in pooled transactions.
     let environment: KeyEnvironment
     let readers: ReaderPool
+    /// Keys found since the store last changed (`RecentKeys`): most requests skip the read.
+    let recent = RecentKeys()
 
     /// Longest input `lookup` hashes: a prefix (≤ 64) + 43 digits fits well inside; longer
     /// header values are refused without hashing them.
@@ -172,7 +174,9 @@ public final class KeyStore: Sendable {
     /// The record for a presented secret, or nil if no key has it, or on any storage error (the
     /// request is refused either way; use `find` to tell them apart). Revoked keys are returned
     /// with `revoked == true`: deciding what to answer is the gateway's job.
-    /// Reads the store every time, so revocations by another process apply at once.
+    /// Sees every commit made before the call, by this process or another, so revocations by the
+    /// CLI apply at once (a key found since the store last changed is not read again:
+    /// `RecentKeys`).
     public func lookup(secret: some StringProtocol) -> KeyRecord? {
         try? find(secret: secret)
     }
@@ -200,14 +204,21 @@ public final class KeyStore: Sendable {
     /// Like `lookup(secretBytes:)`, but storage failures throw instead of reading as "no such key".
     public func find(secretBytes: UnsafeRawBufferPointer) throws(KeyStoreError) -> KeyRecord? {
         guard !secretBytes.isEmpty, secretBytes.count <= Self.maxSecretLength else { return nil }
-        let hash = SHA256.hash(secretBytes)
         let env = environment
-        return try readers.read(env, "cannot look up a key") { txn throws(KeyStoreError) in
-            guard let bytes = try env.get(txn, keyByHash, hash, "cannot look up a key") else { return nil }
-            guard let record = RecordCoding.decode(bytes) else {
-                throw .corruptRecord(env.path, "a record in \(Self.keyByHashName)")
+        return try env.withEnvironment { handle throws(KeyStoreError) in
+            // Read before the snapshot below, so a remembered record is never older than it.
+            let generation = RecentKeys.generation(of: handle)
+            if let known = recent.record(for: secretBytes, generation: generation) { return known }
+            let hash = SHA256.hash(secretBytes)
+            let found = try readers.read(env, "cannot look up a key") { txn throws(KeyStoreError) -> KeyRecord? in
+                guard let bytes = try env.get(txn, keyByHash, hash, "cannot look up a key") else { return nil }
+                guard let record = RecordCoding.decode(bytes) else {
+                    throw .corruptRecord(env.path, "a record in \(Self.keyByHashName)")
+                }
+                return record
             }
-            return record
+            if let found { recent.remember(found, for: secretBytes, generation: generation) }
+            return found
         }
     }
 

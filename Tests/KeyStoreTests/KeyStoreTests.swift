@@ -89,6 +89,39 @@ import Testing
         #expect(store.lookup(secret: secret)?.revoked == true)
     }
 
+    /// A key found once is remembered until the store changes: revoking it (or any other write)
+    /// makes the next lookup read the store again.
+    @Test func rememberedKeysFollowRevocation() throws {
+        let folder = try TempFolder(); defer { folder.remove() }
+        let store = try KeyStore(directory: folder.path)
+        let (record, secret) = try store.create(plan: "pro", name: "kept", prefix: "sk-sy-")
+        #expect(store.recent.count == 0)
+
+        #expect(store.lookup(secret: secret) == record)
+        #expect(store.recent.count == 1)
+        #expect(store.lookup(secret: secret) == record)  // from memory
+        #expect(store.recent.count == 1)
+
+        try store.revoke(id: record.id)
+        #expect(store.lookup(secret: secret)?.revoked == true)
+        #expect(store.lookup(secret: secret)?.revoked == true)
+
+        // Any commit starts over, even one about another key.
+        _ = try store.create(plan: "pro", name: "other", prefix: "sk-sy-")
+        #expect(store.recent.count == 1)
+        #expect(store.lookup(secret: secret)?.revoked == true)
+        #expect(store.recent.count == 1)
+    }
+
+    /// Unknown secrets are not remembered: guessing cannot fill the cache.
+    @Test func unknownSecretsAreNotRemembered() throws {
+        let folder = try TempFolder(); defer { folder.remove() }
+        let store = try KeyStore(directory: folder.path)
+        _ = try store.create(plan: "pro", name: "", prefix: "sk-sy-")
+        for i in 0..<50 { #expect(store.lookup(secret: "sk-sy-guess-\(i)") == nil) }
+        #expect(store.recent.count == 0)
+    }
+
     @Test func revokeUnknownIDFails() throws {
         let folder = try TempFolder(); defer { folder.remove() }
         let store = try KeyStore(directory: folder.path)

@@ -15,7 +15,8 @@ struct Authenticate {
 
     func callAsFunction(_ headers: HTTPHeaders) throws(GatewayError) -> Caller {
         guard let secret = Self.presentedKey(headers) else { throw .missingKey() }
-        // Looked up in LMDB on every request, so a key revoked from the CLI stops working at once.
+        // Checked against the store as it is now on every request, so a key revoked from the CLI
+        // stops working at once (a key already found is not read again until the store changes).
         guard let record = keys.lookup(secret: secret) else { throw .invalidKey() }
         guard !record.revoked else { throw .revokedKey(record.id) }
         guard let plan = catalog.plan(record.plan) else {
