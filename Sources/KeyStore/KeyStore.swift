@@ -206,18 +206,20 @@ public final class KeyStore: Sendable {
         guard !secretBytes.isEmpty, secretBytes.count <= Self.maxSecretLength else { return nil }
         let env = environment
         return try env.withEnvironment { handle throws(KeyStoreError) in
-            // Read before the snapshot below, so a remembered record is never older than it.
-            let generation = RecentKeys.generation(of: handle)
-            if let known = recent.record(for: secretBytes, generation: generation) { return known }
+            if let known = recent.record(for: secretBytes, generation: RecentKeys.generation(of: handle)) { return known }
             let hash = SHA256.hash(secretBytes)
-            let found = try readers.read(env, "cannot look up a key") { txn throws(KeyStoreError) -> KeyRecord? in
-                guard let bytes = try env.get(txn, keyByHash, hash, "cannot look up a key") else { return nil }
+            let (found, snapshot) = try readers.read(env, "cannot look up a key") { txn throws(KeyStoreError) -> (KeyRecord?, Int) in
+                // The snapshot's own id, not the meta page's: a commit writes its meta page before
+                // it publishes the id to readers, so in that window the meta page is one ahead of
+                // the snapshot, and a record read then must not count as that newer generation.
+                let snapshot = Int(mdb_txn_id(txn))
+                guard let bytes = try env.get(txn, keyByHash, hash, "cannot look up a key") else { return (nil, snapshot) }
                 guard let record = RecordCoding.decode(bytes) else {
                     throw .corruptRecord(env.path, "a record in \(Self.keyByHashName)")
                 }
-                return record
+                return (record, snapshot)
             }
-            if let found { recent.remember(found, for: secretBytes, generation: generation) }
+            if let found { recent.remember(found, for: secretBytes, generation: snapshot) }
             return found
         }
     }

@@ -42,14 +42,14 @@ final class RecentKeys: Sendable {
         }
     }
 
-    /// Keeps `record`, read in a snapshot taken after the store was seen at `generation` (so it
-    /// is at least as new as that generation).
+    /// Keeps `record`, read in the snapshot of write transaction `generation` (`mdb_txn_id` of
+    /// the read transaction). It is found again only while the meta page still says the same.
     func remember(_ record: KeyRecord, for secret: UnsafeRawBufferPointer, generation: Int) {
         guard generation >= 0 else { return }
         state.withLock { state in
             if state.generation != generation {
-                // An older generation's entries are stale; a newer one's are kept and this record
-                // (possibly read before that newer commit) is not added.
+                // An older generation's entries are stale; a newer one's are kept and this record,
+                // read before that newer commit, is not added.
                 guard generation > state.generation else { return }
                 state.generation = generation
                 state.records.removeAll(keepingCapacity: true)
