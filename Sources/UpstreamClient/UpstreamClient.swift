@@ -129,6 +129,10 @@ public final class UpstreamClient: @unchecked Sendable {
             wake()
             return
         }
+        // Commands queued earlier go first, so each thread's commands apply in order: a cancel
+        // must not run before the add it follows (it would find nothing to cancel, and the
+        // call would then start for a client that has gone).
+        applyQueued()
         apply(command)
         runDueTimer()
         collectFinished()
@@ -137,6 +141,17 @@ public final class UpstreamClient: @unchecked Sendable {
         let mustWake = timerDeadline.map { $0 < sleepingUntil } ?? false
         pthread_mutex_unlock(lock)
         if mustWake { wake() }
+    }
+
+    /// Applies the commands other threads queued while the lock was busy. Under `lock`.
+    private func applyQueued() {
+        let batch = commands.withLock { queue -> [Command] in
+            guard !queue.isEmpty else { return [] }
+            let taken = queue
+            queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for command in batch { apply(command) }
     }
 
     private func wake() {
@@ -151,12 +166,7 @@ public final class UpstreamClient: @unchecked Sendable {
         var masks = [UInt32](repeating: 0, count: 64)
         pthread_mutex_lock(lock)
         while !stopping.load(ordering: .relaxed) {
-            let batch = commands.withLock { queue -> [Command] in
-                let taken = queue
-                queue.removeAll(keepingCapacity: true)
-                return taken
-            }
-            for command in batch { apply(command) }
+            applyQueued()
             runDueTimer()
             collectFinished()
             flushTouched()
@@ -258,6 +268,10 @@ public final class UpstreamClient: @unchecked Sendable {
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_MAXAGE_CONN, 30)
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        // Through an HTTPS proxy, the CONNECT reply ("200 Connection established" and a blank
+        // line) would reach the header callback as if it were the provider's head, and the
+        // provider's own status (a 429, a 500) would then be read as a plain header line.
+        _ = sy_curl_easy_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1)
         // "" = no proxy, and no environment lookups per transfer (`NOPROXY` too: libcurl reads
         // `no_proxy` and `NO_PROXY` for every connection lookup unless it is set).
         if !proxyFromEnvironment {

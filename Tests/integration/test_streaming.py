@@ -187,3 +187,33 @@ def test_chunks_carry_usage_null_only_when_the_client_asked(gateway, key):
     asked = _stream_payloads(gateway.port, key, {"include_usage": True})
     assert all(json.loads(p)["usage"] is None for p in asked[:-1])
     assert json.loads(asked[-1])["usage"]["total_tokens"] > 0
+
+
+def test_http10_client_gets_the_stream_unchunked_until_close(gateway, key):
+    """HTTP/1.0 has no chunked coding (RFC 9112 §6.1): the events go out as they are and the
+    gateway closes the connection after [DONE]; a chunk-size line would corrupt the SSE text."""
+    body = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "count"}], "stream": True,
+                       "mock": {"words": 5, "chunk_delay_ms": 5}}).encode()
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=30)
+    sock.sendall(
+        f"POST {CHAT} HTTP/1.0\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    raw = b""
+    while True:  # until the gateway closes: the only end an HTTP/1.0 reader knows
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        raw += chunk
+    sock.close()
+    head, payload = raw.split(b"\r\n\r\n", 1)
+    lines = head.lower().split(b"\r\n")
+    assert b" 200 " in lines[0]
+    assert b"transfer-encoding: chunked" not in lines
+    assert b"connection: close" in lines
+    events = [e for e in payload.split(b"\n\n") if e]
+    assert all(e.startswith(b"data: ") for e in events), payload[:200]
+    assert events[-1] == b"data: [DONE]"
+    chunks = [json.loads(e[6:]) for e in events[:-1]]
+    assert all(c["model"] == "mock-gpt" for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert len(text.split()) == 5

@@ -10,6 +10,9 @@ final class Exchange {
     let id: Int
     let stream: Bool
     let keepAlive: Bool
+    /// The client speaks HTTP/1.1: a stream goes out as a chunked body. An HTTP/1.0 client gets
+    /// the bytes as they are, ended by closing the connection (it cannot read chunks).
+    let chunked: Bool
     let translate: TranslateResponse
     var transfer: (any UpstreamCall)?
     var accounting: AccountingContext?
@@ -25,9 +28,9 @@ final class Exchange {
     private let rewriter: ModelFieldRewriter?
     private let allocator: ByteBufferAllocator
 
-    init(id: Int, stream: Bool, keepAlive: Bool, translate: TranslateResponse, hideUsageChunk: Bool,
+    init(id: Int, stream: Bool, keepAlive: Bool, chunked: Bool = true, translate: TranslateResponse, hideUsageChunk: Bool,
          allocator: ByteBufferAllocator) {
-        self.id = id; self.stream = stream; self.keepAlive = keepAlive; self.translate = translate
+        self.id = id; self.stream = stream; self.keepAlive = keepAlive; self.chunked = chunked; self.translate = translate
         self.usage = UsageTap(hideUsageChunk: hideUsageChunk)
         self.allocator = allocator
         self.collected = allocator.buffer(capacity: 0)
@@ -112,7 +115,7 @@ final class Exchange {
 
     private func finishChunk(_ out: inout ByteBuffer) -> ByteBuffer? {
         guard out.readableBytes > 0 else { return nil }
-        ResponseEncoding.frameChunkInPlace(&out)
+        if chunked { ResponseEncoding.frameChunkInPlace(&out) }
         return out
     }
 }

@@ -257,7 +257,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
                 try Self.requireUncompressedBody(head.headers)
-                try startChatCompletion(body: takeReceivedBody(), caller: who, keepAlive: keepAlive)
+                try startChatCompletion(body: takeReceivedBody(), caller: who, keepAlive: keepAlive,
+                                        http11: head.version.major > 1 || head.version.minor >= 1)
             case .openaiResponses, .anthropicMessages:
                 throw GatewayError(.unsupportedAPI, "This gateway build does not serve the \(target.rawValue) format yet.")
             }
@@ -290,7 +291,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return buffer
     }
 
-    private func startChatCompletion(body: consuming ByteBuffer, caller: Caller, keepAlive: Bool) throws(GatewayError) {
+    private func startChatCompletion(body: consuming ByteBuffer, caller: Caller, keepAlive: Bool, http11: Bool) throws(GatewayError) {
         let resolve = ResolveModel(catalog: services.catalog, secrets: services.secrets)
         let translate = TranslateRequest(calls: services.providerCalls)
         let prepared: Result<(ChatRequestFields, ResolvedModel), GatewayError> = body.withUnsafeReadableBytes { bytes in
@@ -313,7 +314,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
 
         nextExchangeID &+= 1
-        let exchange = Exchange(id: nextExchangeID, stream: fields.stream, keepAlive: keepAlive,
+        // A stream to an HTTP/1.0 client ends by closing the connection.
+        let exchange = Exchange(id: nextExchangeID, stream: fields.stream, keepAlive: keepAlive && (http11 || !fields.stream),
+                                chunked: http11,
                                 translate: TranslateResponse(publicModelID: fields.modelID, upstreamModelID: resolved.model.upstreamID,
                                                              providerID: resolved.provider.id),
                                 hideUsageChunk: fields.stream && !fields.clientAskedForUsage,
@@ -328,12 +331,18 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bridge = UpstreamBridge(handler: NIOLoopBound(self, eventLoop: context!.eventLoop), eventLoop: context!.eventLoop,
                                     exchangeID: exchange.id)
         exchange.transfer = services.upstream.startCall(request, delegate: bridge)
+        // Writability changes pause and resume the call; a call started while the client's socket
+        // is already backed up (a pipelined request behind a slow stream) sees no change.
+        if !context!.channel.isWritable { exchange.transfer?.pause() }
     }
 
     // MARK: Relaying the provider's answer
 
-    func upstreamEvents(_ events: [UpstreamEvent], exchangeID: Int) {
-        guard case .exchanging(let exchange) = state, exchange.id == exchangeID, let context else { return }
+    /// Returns false when the events belong to no live exchange (it ended, or the client left):
+    /// the bridge then cancels the call, so a call nobody reads can never sit paused forever.
+    @discardableResult
+    func upstreamEvents(_ events: [UpstreamEvent], exchangeID: Int) -> Bool {
+        guard case .exchanging(let exchange) = state, exchange.id == exchangeID, let context else { return false }
         var wrote = false
         var consumed = 0
         defer { exchange.transfer?.consumed(consumed) }
@@ -346,7 +355,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     exchange.streamingToClient = true
                     var head = context.channel.allocator.buffer(capacity: 512)
                     ResponseEncoding.writeHead(status: 200, headers: Self.streamHeaders, extra: exchange.accounting?.admission.headers ?? [],
-                                               contentLength: nil, keepAlive: exchange.keepAlive, into: &head)
+                                               contentLength: nil, chunked: exchange.chunked, keepAlive: exchange.keepAlive, into: &head)
                     exchange.accounting?.firstByteMillis = wallClockMillis()
                     context.write(wrapOutboundOut(head), promise: nil)
                     wrote = true
@@ -361,7 +370,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     if exchange.eventTooLarge {
                         exchange.transfer?.cancel()
                         finish(exchange, failure: .failed("the provider sent a streamed event longer than \(SSEEventFramer.maxEventBytes) bytes"))
-                        return
+                        return true
                     }
                 } else {
                     // Bounded like a request body: a provider cannot make the gateway hold (and
@@ -369,17 +378,18 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     if exchange.collected.readableBytes + buffer.readableBytes > Self.maxCollectedResponseBytes {
                         exchange.transfer?.cancel()
                         finish(exchange, failure: .failed("the provider's answer is larger than \(Self.maxCollectedResponseBytes) bytes"))
-                        return
+                        return true
                     }
                     var buffer = buffer
                     exchange.collected.writeBuffer(&buffer)
                 }
             case .end(let failure):
                 finish(exchange, failure: failure)
-                return
+                return true
             }
         }
         if wrote { context.flush() }
+        return true
     }
 
     private static let streamHeaders = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
@@ -404,9 +414,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 frame.writeString("data: ")
                 frame.writeBytes(error.openAIBody())
                 frame.writeString("\n\n")
-                ResponseEncoding.writeChunk(frame, into: &tail)
+                if exchange.chunked { ResponseEncoding.writeChunk(frame, into: &tail) } else { tail.writeBuffer(&frame) }
             }
-            ResponseEncoding.writeLastChunk(into: &tail)
+            if exchange.chunked { ResponseEncoding.writeLastChunk(into: &tail) }
             account(exchange, status: 200, outcome: failure == nil ? .ok : .upstreamError)
             endResponse(keepAlive: exchange.keepAlive && failure == nil, last: tail)
             return
@@ -567,7 +577,7 @@ final class UpstreamBridge: UpstreamTransferDelegate {
 
     func upstreamTransfer(_ transfer: any UpstreamCall, received events: [UpstreamEvent]) {
         eventLoop.execute { [handler, exchangeID] in
-            handler.value.upstreamEvents(events, exchangeID: exchangeID)
+            if !handler.value.upstreamEvents(events, exchangeID: exchangeID) { transfer.cancel() }
         }
     }
 }

@@ -11,11 +11,13 @@ import NIOHTTP1
 /// printable ASCII), so there is nothing to validate.
 enum ResponseEncoding {
     /// Status line, `headers`, then `content-length` (or `transfer-encoding: chunked` when
-    /// `contentLength` is nil), `connection: close` unless `keepAlive`, and the blank line.
+    /// `contentLength` is nil and `chunked`; neither for a body that ends when the connection
+    /// closes, the only way to stream to an HTTP/1.0 client), `connection: close` unless
+    /// `keepAlive`, and the blank line.
     /// `extra` follows `headers` (the rate-limit headers, kept apart so no array is concatenated
     /// per response).
     static func writeHead(status: Int, headers: [(String, String)], extra: [(String, String)] = [], contentLength: Int?,
-                          keepAlive: Bool, into buffer: inout ByteBuffer) {
+                          chunked: Bool = true, keepAlive: Bool, into buffer: inout ByteBuffer) {
         var reason = HTTPResponseStatus(statusCode: status).reasonPhrase
         // One reservation and plain copies: a `ByteBuffer` write per piece (~50 of them) cost
         // more than the bytes (10.7k instructions for a small response's head).
@@ -68,7 +70,7 @@ enum ResponseEncoding {
                 put("content-length: ")
                 putDecimal(contentLength)
                 put("\r\n")
-            } else {
+            } else if chunked {
                 put("transfer-encoding: chunked\r\n")
             }
             if !keepAlive { put("connection: close\r\n") }
