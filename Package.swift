@@ -109,7 +109,7 @@ let package = Package(
                     path: "Tests/RouteCompilerTests", exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "KeyStoreTests", dependencies: ["KeyStore", "SHA256"],
                     path: "Tests/KeyStoreTests", swiftSettings: strict),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RouteConfig", "SwitchyardJSON"],
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Accounting", "RouteConfig", "SwitchyardJSON"],
                     path: "Tests/GatewayTests", swiftSettings: strict),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting"], path: "Tests/AccountingTests", swiftSettings: strict),
     ]

@@ -12,7 +12,7 @@ public struct KeyLimits: Sendable, Hashable {
 public enum LimitReason: String, Sendable, Hashable {
     case requestsPerMinute = "rate_limit_requests"
     case dailyTokens = "daily_tokens"
-    /// `.reservationMustFit` only: the request fits once requests in flight settle.
+    /// The key's own usage leaves room, but its requests in flight reserve the rest: retry soon.
     case tokensReservedInFlight = "tokens_reserved_in_flight"
 }
 

@@ -19,9 +19,10 @@
 ///   exactly "what a burst produces beyond its reservations". The price: a request whose output
 ///   cap does not fit the remainder is refused even though the key is not yet at its limit.
 ///
-/// At or past the limit (`used + reserved ≥ limit`) a request is refused until 00:00 UTC. Under
-/// `.reservationMustFit`, a request that does not fit only because of reservations in flight
-/// (`used + estimate ≤ limit`) is told to retry after 1 s, since those may settle for less.
+/// Used up (`used ≥ limit`, or under `.reservationMustFit` `used + estimate > limit`): refused
+/// until 00:00 UTC. Refused only because of reservations in flight (the key's own usage leaves
+/// room): told to retry after 1 s, since those may settle for less — one large `max_tokens`
+/// request in flight must not read as "used up until midnight" to the key's other requests.
 public enum TokenAdmissionRule: Sendable, Hashable {
     case belowLimit
     case reservationMustFit
@@ -40,10 +41,10 @@ public struct DailyTokenState: Sendable, Hashable {
 
 /// Why a request was refused tokens.
 public enum TokenRejection: Sendable, Hashable {
-    /// `used + reserved ≥ limit`, or (under `.reservationMustFit`) `used + estimate > limit`:
-    /// nothing frees before midnight UTC.
+    /// `used ≥ limit`, or (under `.reservationMustFit`) `used + estimate > limit`: nothing frees
+    /// before midnight UTC.
     case allowanceExhausted
-    /// `.reservationMustFit` only: would fit once requests in flight settle.
+    /// Reservations of requests in flight are in the way; it may fit once they settle.
     case reservedInFlight
 }
 
@@ -82,11 +83,15 @@ public struct TokenAllowance: Sendable, Hashable {
     public func check(_ state: DailyTokenState, estimate: Int64, nowMillis: Int64)
         -> (rejection: TokenRejection, retryAfterSeconds: Int)? {
         let untilMidnight = max(1, Int((UTCDay(millis: nowMillis).endMillis - nowMillis + 999) / 1000))
+        let mustFit = rule == .reservationMustFit
+        if state.usedTokens >= dailyTokens || (mustFit && state.usedTokens + estimate > dailyTokens) {
+            return (.allowanceExhausted, untilMidnight)
+        }
         let committed = state.usedTokens + state.reservedTokens
-        if committed >= dailyTokens { return (.allowanceExhausted, untilMidnight) }
-        guard rule == .reservationMustFit, committed + estimate > dailyTokens else { return nil }
-        if state.usedTokens + estimate > dailyTokens { return (.allowanceExhausted, untilMidnight) }
-        return (.reservedInFlight, 1)
+        if committed >= dailyTokens || (mustFit && committed + estimate > dailyTokens) {
+            return (.reservedInFlight, 1)
+        }
+        return nil
     }
 }
 

@@ -117,4 +117,19 @@ import Testing
         #expect(!third.admitted && third.retryAfterSeconds == 30)
         #expect(try acc.status(keyID: "k", limits: KeyLimits(requestsPerMinute: 2, dailyTokens: 5)).requests.inWindow == 2)
     }
+
+    /// An "unlimited" override must not overflow the interval arithmetic (it crashed the process).
+    @Test func hugeRatesDoNotOverflow() {
+        for rpm in [Int.max, Int.max - 1, Int.max / 2, 60_000_001, 60_000_000, 59_999_999] {
+            let gcra = GCRA(requestsPerMinute: rpm)
+            #expect(gcra.emissionIntervalMicros >= 1)
+            #expect(gcra.emissionIntervalMicros == (rpm >= 60_000_000 ? 1 : 2))
+            let first = gcra.decide(tat: nil, nowMicros: 1_000_000)
+            #expect(first.admitted)
+            #expect(gcra.decide(tat: first.newTAT, nowMicros: 1_000_000).admitted)
+        }
+        // Still the exact ceiling for ordinary rates.
+        #expect(GCRA(requestsPerMinute: 7).emissionIntervalMicros == 8_571_429)
+        #expect(GCRA(requestsPerMinute: 60).emissionIntervalMicros == 1_000_000)
+    }
 }

@@ -35,17 +35,19 @@ import Testing
         let clock = ManualClock(millis: utc(2025, 6, 1, 23, 0, 0, ms: 500))
         let acc = try Accountant(directory: folder.path, clock: clock, options: testOptions())
         let r = try #require(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 10).reservation)
-        // Reserved in flight counts: with 999 used + 10 reserved, the key is past its limit.
+        // Reserved in flight counts: with 999 used + 10 reserved, the key is at its limit — but
+        // the reservation may settle for less, so the wait is 1 s, not until midnight.
         try acc.append(record(clock.nowMillis(), key: "k", prompt: 999))
         let blocked = try acc.admit(keyID: "k", limits: limits, estimatedTokens: 1)
-        #expect(blocked.rejection?.0 == .dailyTokens)
-        #expect(blocked.rejection?.1 == 3600)  // 59 m 59.5 s, rounded up
+        #expect(blocked.rejection?.0 == .tokensReservedInFlight)
+        #expect(blocked.rejection?.1 == 1)
         #expect(blocked.tokens.remaining == 0)
         try acc.settle(r, actualTokens: 0)
         // 999 used: one more request gets in (its own estimate is not tested under .belowLimit).
         let last = try #require(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 50).reservation)
         try acc.settle(last, actualTokens: 50)
-        #expect(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 0).rejection?.0 == .dailyTokens)
+        let usedUp = try acc.admit(keyID: "k", limits: limits, estimatedTokens: 0)
+        #expect(usedUp.rejection?.0 == .dailyTokens && usedUp.rejection?.1 == 3600)  // 59 m 59.5 s, rounded up
 
         clock.set(millis: utc(2025, 6, 1, 23, 59, 59, ms: 999))
         #expect(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 0).rejection?.1 == 1)
@@ -61,7 +63,8 @@ import Testing
         let small = KeyLimits(requestsPerMinute: 3, dailyTokens: 100)
         let r = try #require(try acc.admit(keyID: "k", limits: small, estimatedTokens: 100).reservation)
         for _ in 0..<10 {
-            #expect(try acc.admit(keyID: "k", limits: small, estimatedTokens: 1).rejection?.0 == .dailyTokens)
+            // The reservation in flight holds the whole allowance (nothing used yet): wait 1 s.
+            #expect(try acc.admit(keyID: "k", limits: small, estimatedTokens: 1).rejection?.0 == .tokensReservedInFlight)
         }
         #expect(try acc.status(keyID: "k", limits: small).requests.remaining == 2)
         try acc.settle(r, actualTokens: 10)
@@ -77,9 +80,13 @@ import Testing
         let acc = try Accountant(directory: folder.path, clock: clock, options: testOptions())
         let small = KeyLimits(requestsPerMinute: 1, dailyTokens: 10)
         let r = try #require(try acc.admit(keyID: "k", limits: small, estimatedTokens: 10).reservation)
+        // Tokens wait 1 s for the reservation in flight, the rate limiter 60 s: 60 s, token reason.
+        let waiting = try acc.admit(keyID: "k", limits: small, estimatedTokens: 1)
+        #expect(waiting.rejection?.0 == .tokensReservedInFlight && waiting.rejection?.1 == 60)
+        try acc.settle(r, actualTokens: 10)
+        // Now used up until midnight (2 h), longer than the rate limiter's wait.
         let refused = try acc.admit(keyID: "k", limits: small, estimatedTokens: 1)
         #expect(refused.rejection?.0 == .dailyTokens && refused.rejection?.1 == 7200)
-        try acc.settle(r, actualTokens: 10)
     }
 
     @Test func streamCrossingMidnightCountsAgainstItsAdmissionDay() throws {
@@ -114,6 +121,21 @@ import Testing
         // 700 used: 500 can never fit today.
         let c = try acc.admit(keyID: "k", limits: limits, estimatedTokens: 500)
         #expect(c.rejection?.0 == .dailyTokens && c.rejection?.1 == 12 * 3600)
+    }
+
+    /// One request reserving the whole allowance, nothing used yet: the key's other requests
+    /// wait for it (1 s), they are not told the day is used up.
+    @Test func oneLargeReservationIsNotAUsedUpDay() throws {
+        for rule in [TokenAdmissionRule.belowLimit, .reservationMustFit] {
+            let folder = try TempFolder(); defer { folder.remove() }
+            let clock = ManualClock(millis: utc(2025, 6, 1, 12))
+            let acc = try Accountant(directory: folder.path, clock: clock, options: testOptions(rule: rule))
+            let big = try #require(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 1000).reservation)
+            let waiting = try acc.admit(keyID: "k", limits: limits, estimatedTokens: 100)
+            #expect(waiting.rejection?.0 == .tokensReservedInFlight && waiting.rejection?.1 == 1)
+            try acc.settle(big, actualTokens: 200)
+            #expect(try acc.admit(keyID: "k", limits: limits, estimatedTokens: 100).isAdmitted)
+        }
     }
 
     @Test func deadOwnersReservationsAreSwept() throws {

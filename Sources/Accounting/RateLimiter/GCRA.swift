@@ -31,7 +31,9 @@ public struct GCRA: Sendable, Hashable {
         precondition(requestsPerMinute >= 1, "requests per minute must be at least 1")
         self.requestsPerMinute = requestsPerMinute
         let rpm = Int64(requestsPerMinute)
-        emissionIntervalMicros = (Self.periodMicros + rpm - 1) / rpm
+        // ⌈P / rpm⌉ without forming P + rpm, which overflows for an "unlimited" override
+        // (`keys create --rpm 9223372036854775807`) and used to crash the process.
+        emissionIntervalMicros = (Self.periodMicros - 1) / rpm + 1
         toleranceMicros = (rpm - 1) * emissionIntervalMicros
     }
 

@@ -40,8 +40,18 @@ struct Account {
         do {
             try accountant.finish(context.admission.reservation, record: record)
         } catch {
+            // The record and the settlement share one transaction, so both were lost. Settle
+            // alone (a smaller write, no record): a reservation left in place would hold the
+            // key's tokens for as long as this process lives, since only dead owners are swept.
+            let settled: String
+            do {
+                try accountant.settle(context.admission.reservation, actualTokens: record.allowanceTokens)
+                settled = "its \(record.allowanceTokens) tokens were still counted against the key's allowance"
+            } catch let settleError {
+                settled = "its reservation could not be released either (\(settleError))"
+            }
             // Never silently: an operator must see a ledger that cannot be written.
-            let line = "switchyard: usage record for key \(context.keyID) not written: \(error)\n"
+            let line = "switchyard: usage record for key \(context.keyID) not written: \(error); \(settled)\n"
             line.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count - 1) }
         }
     }
