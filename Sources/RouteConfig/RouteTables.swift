@@ -83,7 +83,10 @@ public struct RouteTables: Sendable, Equatable {
     private struct Writer {
         var blob: [UInt8] = []
         var ints: [Int64] = []
-        var offsets: [String: Int] = [:]
+        /// By UTF-8 bytes, not `String`: Swift compares strings by canonical equivalence, so a
+        /// composed "café" and a decomposed one are equal as `String`s but not as bytes, and a
+        /// repeat would have pointed at the other spelling's bytes with its own length.
+        var offsets: [[UInt8]: Int] = [:]
 
         mutating func int(_ v: Int64) { ints.append(v) }
         mutating func int(_ v: Int) { ints.append(Int64(v)) }
@@ -91,12 +94,12 @@ public struct RouteTables: Sendable, Equatable {
         mutating func string(_ s: String) {
             let bytes = Array(s.utf8)
             let offset: Int
-            if let known = offsets[s] {
+            if let known = offsets[bytes] {
                 offset = known
             } else {
                 offset = blob.count
                 blob.append(contentsOf: bytes)
-                offsets[s] = offset
+                offsets[bytes] = offset
             }
             ints.append(Int64(offset)); ints.append(Int64(bytes.count))
         }

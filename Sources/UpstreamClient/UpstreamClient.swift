@@ -311,7 +311,7 @@ public final class UpstreamClient: @unchecked Sendable {
             _ = sy_curl_easy_setopt_string(easy, CURLOPT_URL, request.url.string)
         }
         _ = sy_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
-        _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, (request.readTimeoutMs + 999) / 1000))
+        _ = sy_curl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, (min(request.readTimeoutMs, 86_400_000) + 999) / 1000))
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, me)
         _ = sy_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)

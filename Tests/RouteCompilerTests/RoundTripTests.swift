@@ -23,6 +23,20 @@ import RouteConfig
         #expect(try tables.decode() == config)
     }
 
+    /// Strings are stored once by their bytes: a composed "café" and a decomposed one are equal
+    /// as Swift `String`s, and used to share one copy with the wrong length.
+    @Test func canonicallyEqualStringsKeepTheirOwnBytes() throws {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let config = try #require(RouteCompiler.compile(MinimalConfig.with(["models.yaml": """
+            models:
+              \(composed): { provider: openai, upstream: \(decomposed) }
+              gpt-4o-mini: { provider: openai, aliases: [mini] }
+            """])).config)
+        let decoded = try RouteTables(encoding: config).decode()
+        let model = try #require(decoded.models.first { Array($0.id.utf8) == Array(composed.utf8) })
+        #expect(Array(model.upstreamID.utf8) == Array(decomposed.utf8))
+    }
+
     @Test func defaultRoutesRoundTrip() throws {
         let config = try #require(RouteCompiler.compile(try loadFolder(Paths.defaultRoutes)).config)
         let tables = try GeneratedSourceReader.tables(from: RouteCompiler.render(config))

@@ -231,6 +231,29 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
                 headers: { Content-Length: "5" }
             """], expected: "providers.yaml:6:16: error: header 'Content-Length' is set by the gateway and cannot be configured"),
 
+        ValidationCase(name: "keys YAML tells apart but the config reads as the same text", files: ["plans.yaml": """
+            plans:
+              free: { models: ["gpt-*"], requests_per_minute: 10, daily_tokens: 1000 }
+              !x free: { models: ["*"], requests_per_minute: 100000, daily_tokens: 1000 }
+            """], expected: "plans.yaml:3:3: error: duplicate key 'free' (first at line 2, column 3); each key may appear once"),
+
+        ValidationCase(name: "a literal credential header even without bearer auth", files: ["providers.yaml": """
+            providers:
+              openai:
+                api: [openai-chat]
+                base_url: https://api.openai.com/v1
+                headers: { Authorization: "Bearer sk-live-abc" }
+            """], expected: "providers.yaml:5:16: error: header 'Authorization' carries a credential and cannot be written in the config; use `auth` (bearer or header), which reads the secret from an environment variable at start-up"),
+
+        ValidationCase(name: "a timeout past a day", files: ["providers.yaml": """
+            providers:
+              openai:
+                api: [openai-chat]
+                base_url: https://api.openai.com/v1
+                auth: { bearer_env: OPENAI_API_KEY }
+                read_timeout_ms: 9223372036854775807
+            """], expected: "providers.yaml:6:22: error: 'read_timeout_ms' of provider 'openai' must be at most 86400000 (24 hours)"),
+
         ValidationCase(name: "model id with the pattern wildcard", files: ["models.yaml": """
             models:
               gpt-*: { provider: openai }

@@ -13,9 +13,13 @@ import PackagePlugin
 struct RouteCompilerPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
         guard let module = target.sourceModule else { return [] }
+        // Only files directly in the config folder, as `switchyard-routegen check` reads it: a
+        // subfolder (an archive of old plans) must not be compiled in unchecked.
+        let folder = module.directoryURL.standardizedFileURL.path
         let configFiles = module.sourceFiles
             .map(\.url)
             .filter { ["yaml", "yml"].contains($0.pathExtension.lowercased()) }
+            .filter { $0.deletingLastPathComponent().standardizedFileURL.path == folder }
             .sorted { $0.path < $1.path }
         let generator = try context.tool(named: "switchyard-routegen")
         let output = context.pluginWorkDirectoryURL.appending(path: "RouteTables.generated.swift")

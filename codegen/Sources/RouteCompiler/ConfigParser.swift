@@ -91,6 +91,7 @@ public enum ConfigParser {
             return ConfigNode(.sequence(sequence.map { convert($0, file: file, diagnostics: &diagnostics) }), at: location)
         case .mapping(let mapping):
             var entries: [ConfigEntry] = []
+            var seen: [[UInt8]: SourceLocation] = [:]
             for (key, value) in mapping {
                 let keyLocation = SourceLocation(file: file, line: key.mark?.line ?? location.line,
                                                  column: key.mark?.column ?? location.column)
@@ -98,6 +99,13 @@ public enum ConfigParser {
                     diagnostics.error(keyLocation, "a key must be plain text, found a \(key.isMappingNode ? "mapping" : "list")")
                     continue
                 }
+                // YAML tells `1:` from `"1":` (and tagged keys from plain ones); this config reads
+                // keys as text, so they would collide: a silent override, or a crash later.
+                if let first = seen[Array(keyScalar.string.utf8)] {
+                    diagnostics.error(keyLocation, "duplicate key '\(keyScalar.string)' (first at line \(first.line), column \(first.column)); each key may appear once")
+                    continue
+                }
+                seen[Array(keyScalar.string.utf8)] = keyLocation
                 entries.append(ConfigEntry(key: keyScalar.string, keyLocation: keyLocation,
                                            value: convert(value, file: file, diagnostics: &diagnostics)))
             }

@@ -14,6 +14,7 @@ struct ProviderDraft: Sendable {
 
 enum ProviderReader {
     static let keys = ["api", "base_url", "auth", "headers", "connect_timeout_ms", "read_timeout_ms"]
+    static let maxTimeoutMs = 86_400_000
     static let required = ["api", "base_url", "auth"]
     static let authKeys = ["bearer_env", "header", "query", "env"]
     /// Headers the gateway itself sets per request or connection.
@@ -57,8 +58,16 @@ enum ProviderReader {
         if let node = reader.entry("headers")?.value {
             draft.headers = headers(node, subject: subject, auth: draft.auth, diagnostics: &diagnostics)
         }
-        if let v = reader.int("connect_timeout_ms", minimum: 1, diagnostics: &diagnostics) { draft.connectTimeoutMs = v.value }
-        if let v = reader.int("read_timeout_ms", minimum: 1, diagnostics: &diagnostics) { draft.readTimeoutMs = v.value }
+        // At most a day: beyond that a timeout means "never", and huge values overflowed the
+        // client's arithmetic at the first request.
+        for (key, isRead) in [("connect_timeout_ms", false), ("read_timeout_ms", true)] {
+            guard let v = reader.int(key, minimum: 1, diagnostics: &diagnostics) else { continue }
+            guard v.value <= Self.maxTimeoutMs else {
+                diagnostics.error(v.location, "'\(key)' of \(subject) must be at most \(Self.maxTimeoutMs) (24 hours)")
+                continue
+            }
+            if isRead { draft.readTimeoutMs = v.value } else { draft.connectTimeoutMs = v.value }
+        }
         return draft
     }
 
@@ -163,6 +172,11 @@ enum ProviderReader {
             }
             if case .bearer = auth, lowered == "authorization" {
                 diagnostics.error(entry.keyLocation, "header '\(entry.key)' is already set by the auth of \(subject)")
+                continue
+            }
+            if lowered == "authorization" || lowered == "proxy-authorization" {
+                // A literal value here would be a credential compiled into the binary.
+                diagnostics.error(entry.keyLocation, "header '\(entry.key)' carries a credential and cannot be written in the config; use `auth` (bearer or header), which reads the secret from an environment variable at start-up")
                 continue
             }
             if let first = seen[lowered] {
