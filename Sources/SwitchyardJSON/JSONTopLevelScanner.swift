@@ -45,8 +45,23 @@ public struct JSONTopLevelScanner {
     }
 
     public static func scanObject(_ bytes: UnsafeRawBufferPointer, keys: JSONKeySet) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
+        var repeated: UInt64 = 0
+        return try scanObject(bytes, keys: keys, repeated: &repeated)
+    }
+
+    /// `scanObject`, also setting bit `i` of `repeated` when key `i` (< 64) occurs more than once.
+    public static func scanObject(_ bytes: UnsafeRawBufferPointer, keys: JSONKeySet,
+                                  repeated: inout UInt64) throws(JSONSyntaxError) -> [JSONMemberSpan?] {
         let wanted = keys.names
         var found = [JSONMemberSpan?](repeating: nil, count: wanted.count)
+        var seen: UInt64 = 0, again: UInt64 = 0
+        func note(_ i: Int, _ span: JSONMemberSpan) {
+            found[i] = span
+            guard i < 64 else { return }
+            let bit = UInt64(1) << UInt64(i)
+            if seen & bit != 0 { again |= bit }
+            seen |= bit
+        }
         try forEachMember(bytes) { name, span in
             if name.contains(UInt8(ascii: "\\")) {
                 // An escaped name (`"mod\u0065l"`) is compared by what it says, as the provider's
@@ -54,11 +69,12 @@ public struct JSONTopLevelScanner {
                 // plan and reached the provider, whose parser keeps the last one.
                 let start = bytes.baseAddress.map { name.baseAddress! - $0 } ?? 0
                 let decoded = Array(decodeString(bytes, span: (start - 1)..<(start + name.count + 1)).utf8)
-                for (i, key) in wanted.enumerated() where decoded == key { found[i] = span }
+                for (i, key) in wanted.enumerated() where decoded == key { note(i, span) }
                 return
             }
-            for (i, key) in wanted.enumerated() where nameEquals(name, key) { found[i] = span }
+            for (i, key) in wanted.enumerated() where nameEquals(name, key) { note(i, span) }
         }
+        repeated = again
         return found
     }
 

@@ -437,24 +437,27 @@ def test_huge_non_streamed_provider_answer_does_not_bloat_the_gateway(tmp_path):
 
 # --- what the gateway forwards --------------------------------------------------------------------
 
-def test_escaped_duplicate_model_key_is_the_model_checked_billed_and_sent(hostile):
-    # The provider's parser decodes names and keeps the last duplicate, so the gateway must read
-    # `"mod\u0065l"` as `model` too. It once checked and billed the first, plain `model` while the
-    # provider served the escaped one: a plan bypass.
+def test_a_repeated_model_member_is_refused(hostile):
+    # Parsers disagree on a repeated member (Python keeps the last, others the first or refuse),
+    # so the model checked against the plan might not be the one the provider serves. It was a
+    # plan bypass once (an escaped `"mod\u0065l"` went unchecked); now any repeat, escaped or
+    # not, is a 400 and nothing reaches the provider.
     gw, provider = hostile
     key = gw.create_key("test")
-    smuggled = (b'{"model": "mock-gpt", "messages": [{"role": "user", "content": "smuggle"}],'
-                b' "mod\\u0065l": "gpt-5"}')
-    status, _, body = request(gw.port, "POST", CHAT, raw=smuggled, headers=auth(key))
-    assert status == 403 and body["error"]["code"] == "model_not_allowed", body  # not on plan `test`
-    assert "gpt-5" in body["error"]["message"]
-    # The other way round: the escaped name carries the model the key may use.
-    allowed = (b'{"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}],'
-               b' "mod\\u0065l": "mock-gpt"}')
-    status, _, body = request(gw.port, "POST", CHAT, raw=allowed, headers=auth(key))
-    assert status == 200, body
-    assert json.loads(provider.bodies[-1])["model"] == "mock-gpt-1"  # Python's parser: the last wins
-    assert body["model"] == "mock-gpt"
+    before = len(provider.bodies)
+    for smuggled in [
+        b'{"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}], "mod\\u0065l": "gpt-5"}',
+        b'{"model": "no-such-model", "messages": [{"role": "user", "content": "x"}], "mod\\u0065l": "mock-gpt"}',
+        b'{"model": "gpt-5", "model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]}',
+        b'{"model": "mock-gpt", "stream": false, "messages": [], "stream": true}',
+    ]:
+        status, _, body = request(gw.port, "POST", CHAT, raw=smuggled, headers=auth(key))
+        assert status == 400 and body["error"]["param"] in ("model", "stream"), body
+        assert "more than one" in body["error"]["message"]
+    assert len(provider.bodies) == before
+    # A model member nested elsewhere is not a repeat.
+    ok = b'{"model": "mock-gpt", "messages": [{"role": "user", "content": "hi", "model": "x"}]}'
+    assert request(gw.port, "POST", CHAT, raw=ok, headers=auth(key))[0] == 200
     assert_alive(gw)
 
 
@@ -511,14 +514,16 @@ def test_hostile_keys_are_401(gateway, headers):
     b"GET /healthz HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
     b"GET /healthz HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
     b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-    b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffffffff\r\n",
+    # With a valid key: a keyless request with a body is refused (401) from its head alone.
+    b"POST /v1/chat/completions HTTP/1.1\r\nAuthorization: Bearer KEY\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"fffffffffffffffffffffff\r\n",
     b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
     b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n",
     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
 ], ids=["length-overflow", "length-negative", "length-twice", "chunk-size-overflow", "chunked-and-length",
         "http2-request-line", "h2-preface"])
-def test_malformed_framing_is_400_and_closes(gateway, head):
-    data = raw_exchange(gateway.port, head)
+def test_malformed_framing_is_400_and_closes(gateway, key, head):
+    data = raw_exchange(gateway.port, head.replace(b"KEY", key.encode()))
     assert data.startswith(b"HTTP/1.1 400 "), data[:200]
     assert b'"code":"malformed_http_request"' in data and b"connection: close" in data
     assert_alive(gateway)
@@ -573,3 +578,32 @@ def test_bytes_after_an_upgrade_request_are_not_buffered_without_bound(mock, tmp
         assert grown_mb < 32, f"gateway grew by {grown_mb:.0f} MB buffering bytes it will never parse"
     finally:
         gw.stop()
+
+
+@pytest.mark.parametrize("key_header", ["", "Authorization: Bearer sk-not-a-key\r\n"])
+def test_a_body_without_a_valid_key_is_refused_before_it_is_read(gateway, key_header):
+    """Once the whole body (up to max_body_bytes, 32 MiB) was buffered before the key was
+    checked: anyone could make the gateway hold that much per connection. Now the head alone is
+    answered: 401 arrives while the declared 30 MB body has not been sent at all."""
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    sock.sendall(f"POST {CHAT} HTTP/1.1\r\nHost: x\r\n{key_header}Content-Type: application/json\r\n"
+                 f"Content-Length: 31457280\r\nExpect: 100-continue\r\n\r\n".encode())
+    out = b""
+    while b"\r\n\r\n" not in out:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    sock.close()
+    status_line = out.split(b"\r\n", 1)[0]
+    assert b" 401 " in status_line, out[:300]   # not "100 Continue", and no waiting for the body
+    assert_alive(gateway)
+
+
+def test_a_body_to_an_unknown_path_is_refused_before_it_is_read(gateway, key):
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    sock.sendall(f"POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+                 f"Content-Length: 31457280\r\nExpect: 100-continue\r\n\r\n".encode())
+    out = sock.recv(65536)
+    sock.close()
+    assert b" 404 " in out.split(b"\r\n", 1)[0], out[:300]

@@ -41,10 +41,17 @@ struct ResolveModel {
 
     static func readChatFields(_ body: UnsafeRawBufferPointer) throws(GatewayError) -> ChatRequestFields {
         let spans: [JSONMemberSpan?]
+        var repeated: UInt64 = 0
         do {
-            spans = try JSONTopLevelScanner.scanObject(body, keys: Self.requestKeys)
+            spans = try JSONTopLevelScanner.scanObject(body, keys: Self.requestKeys, repeated: &repeated)
         } catch {
             throw .malformed(error)
+        }
+        // Parsers disagree on a repeated member (most keep the last, some the first, some refuse):
+        // the model checked against the plan must be the one the provider serves, so a repeated
+        // `model` (or `stream`) is refused rather than guessed.
+        for (index, name) in [(0, "model"), (2, "stream")] where repeated & (UInt64(1) << UInt64(index)) != 0 {
+            throw GatewayError(.invalidField, "The request has more than one '\(name)' member; send it once.", param: name)
         }
         guard let model = spans[0] else {
             throw GatewayError(.invalidField, "Missing required parameter: 'model'.", param: "model")

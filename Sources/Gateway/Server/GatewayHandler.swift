@@ -29,6 +29,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// it in place. (Carried in the state's payload, pattern bindings kept a second reference
     /// alive and the in-place edit copied the whole body.)
     private var receivedBody = ByteBuffer()
+    /// The caller, when the key was checked as the head arrived (requests with a body).
+    private var earlyCaller: Caller?
     private var requestTimer: Scheduled<Void>?
     private var nextExchangeID = 0
     private var closeWhenIdle = false
@@ -151,6 +153,21 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 reject(tooLarge(), closeNow: expectsContinue)
                 return
             }
+            earlyCaller = nil
+            if (declaredLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") {
+                // Route and key are checked before any body is held: without a valid key nobody
+                // can make the gateway buffer up to `max_body_bytes` per connection, and a client
+                // that asked for `100 Continue` is refused without sending its body.
+                do {
+                    let route = try Dispatch(catalog: services.catalog)(head)
+                    if route.target != .health {
+                        earlyCaller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                    }
+                } catch {
+                    reject(error, closeNow: expectsContinue)
+                    return
+                }
+            }
             // Reserved up front for the declared size (a 100 KB turn is not regrown and copied),
             // but at most 1 MiB: the declaration alone must not make the gateway allocate 32 MiB
             // per connection.
@@ -221,7 +238,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The request in `receivedBody` is taken by whichever stage needs it.
     private func process(_ head: HTTPRequestHead) {
-        defer { receivedBody = ByteBuffer() }  // a body no stage took is not held until the next request
+        defer { receivedBody = ByteBuffer(); earlyCaller = nil }  // a body no stage took is not held until the next request
         // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the
         // connection can carry nothing more, so it closes after this answer (it used to stay
         // open, buffering whatever the client sent next).
@@ -237,24 +254,24 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 write(status: 200, headers: [("content-type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8),
                       keepAlive: keepAlive, headOnly: headOnly)
             case .models:
-                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
                 write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
                       body: ListModels(catalog: services.catalog)(who), keepAlive: keepAlive, headOnly: headOnly)
             case .model:
-                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
                 let body = try RetrieveModel(catalog: services.catalog)(route.parameter ?? "", caller: who)
                 write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
                       body: body, keepAlive: keepAlive, headOnly: headOnly)
             case .usage:
-                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
                 let report = try UsageReport(accountant: services.accountant)(who)
                 write(status: 200, headers: [("content-type", "application/json")] + report.headers,
                       body: report.body, keepAlive: keepAlive, headOnly: headOnly)
             case .openaiChat:
-                let who = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                 caller = who
                 try Self.requireUncompressedBody(head.headers)
                 try startChatCompletion(body: takeReceivedBody(), caller: who, keepAlive: keepAlive,
