@@ -32,7 +32,7 @@ public enum BenchmarkGateway {
         do { address = try ListenAddress(parsing: listen) } catch { fail(name, error.description) }
         do {
             var config = try EmbeddedRoutes.load()
-            for message in ProviderBaseURLOverrides.apply(to: &config) { log(name, message) }
+            for message in try! ProviderBaseURLOverrides.apply(to: &config) { log(name, message) }
             prepareJSONForThreads()
             let keys = try KeyStore(directory: data)
             let accountant = try Accountant(directory: data)

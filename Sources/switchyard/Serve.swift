@@ -108,5 +108,10 @@ func log(_ message: String) {
 }
 
 func applyBaseURLOverrides(_ config: inout CompiledConfig) {
-    for message in ProviderBaseURLOverrides.apply(to: &config) { log(message) }
+    do {
+        for message in try ProviderBaseURLOverrides.apply(to: &config) { log(message) }
+    } catch {
+        log("cannot start: \(error)")
+        exit(1)
+    }
 }

@@ -280,6 +280,18 @@ struct ValidationCase: Sendable, CustomTestStringConvertible {
         #expect(!compilation.succeeded)
     }
 
+    /// Nested aliases expand exponentially (a few hundred bytes to billions of values): the
+    /// compiler once ran out of memory on one; now it stops at a fixed number of values.
+    @Test func aliasExpansionIsBounded() {
+        var bomb = "server:\n  l0: &a0 [q, q, q, q, q, q, q, q, q, q, q, q, q, q, q, q, q, q, q, q]\n"
+        for level in 1...6 {
+            bomb += "  l\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 20).joined(separator: ", ") + "]\n"
+        }
+        let compilation = RouteCompiler.compile(MinimalConfig.with(["bomb.yaml": bomb]))
+        #expect(compilation.diagnostics.contains { $0.description.contains("expands to more than 1000000 values") })
+        #expect(!compilation.succeeded)
+    }
+
     @Test func minimalConfigIsValid() {
         let compilation = RouteCompiler.compile(MinimalConfig.with([:]))
         #expect(compilation.diagnostics.isEmpty, "\(compilation.diagnostics)")

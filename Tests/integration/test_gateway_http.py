@@ -1,12 +1,14 @@
 """The gateway over real HTTP against the real mock provider: routing, keys, errors, relaying."""
 import http.client
 import json
+import os
 import socket
+import subprocess
 import time
 
 import pytest
 
-from conftest import Gateway, mock_stats, request
+from conftest import BIN, Gateway, mock_stats, request
 
 CHAT = "/v1/chat/completions"
 
@@ -411,3 +413,26 @@ def test_compressed_request_body_gets_415_saying_to_send_it_uncompressed(gateway
     # The key is checked first: an unknown caller learns nothing about the body.
     status, _, _ = request(gateway.port, "POST", CHAT, raw=raw, headers={"Content-Encoding": "gzip"})
     assert status == 401
+
+
+def test_base_url_override_log_hides_credentials(mock, tmp_path):
+    """The start-up log names the override without the `user:password@` part."""
+    gw = Gateway(mock, str(tmp_path), extra_env={
+        "SWITCHYARD_OPENAI_BASE_URL": "https://svc:hunter2@egress.example/v1/"})
+    try:
+        key = gw.create_key("test", "override")
+        assert request(gw.port, "POST", CHAT, chat(), headers=auth(key))[0] == 200  # mock unaffected
+    finally:
+        gw.stop()
+    log = gw.proc.stderr.read()
+    assert "base URL overridden by SWITCHYARD_OPENAI_BASE_URL → https://…@egress.example/v1" in log, log
+    assert "hunter2" not in log
+
+
+@pytest.mark.parametrize("value", ["egress.example/v1", "https://gateway.example/v1?key=AIzaSECRET", "https:///v1"])
+def test_base_url_override_that_is_not_a_base_url_stops_start_up(tmp_path, value):
+    out = subprocess.run([os.path.join(BIN, "switchyard"), "serve", "--listen", "127.0.0.1:0", "--data", str(tmp_path)],
+                         env={**os.environ, "SWITCHYARD_GEMINI_BASE_URL": value}, capture_output=True, text=True, timeout=20)
+    assert out.returncode == 1
+    assert "SWITCHYARD_GEMINI_BASE_URL must be" in out.stderr
+    assert "AIzaSECRET" not in out.stderr

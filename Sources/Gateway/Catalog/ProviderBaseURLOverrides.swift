@@ -11,8 +11,17 @@ public enum ProviderBaseURLOverrides {
         "SWITCHYARD_" + String(provider.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) + "_BASE_URL"
     }
 
-    /// Applies the overrides set in the environment; returns one log line per override.
-    public static func apply(to config: inout CompiledConfig) -> [String] {
+    /// A value that cannot be a base URL; the message names the variable, never the value (it
+    /// may hold a credential).
+    public struct InvalidOverride: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Applies the overrides set in the environment; returns one log line per override. The
+    /// log shows the URL without credentials or query. Throws for a value that is not an
+    /// `http(s)://host[/path]` URL (paths such as `/chat/completions` are appended to it, so a
+    /// query or fragment would break every call).
+    public static func apply(to config: inout CompiledConfig) throws(InvalidOverride) -> [String] {
         var messages: [String] = []
         for i in config.providers.indices {
             let id = config.providers[i].id
@@ -20,8 +29,20 @@ public enum ProviderBaseURLOverrides {
             guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { continue }
             var url = value
             while url.hasSuffix("/") { url.removeLast() }
+            let lower = url.lowercased()
+            guard let schemeEnd = ["https://", "http://"].first(where: { lower.hasPrefix($0) })?.count else {
+                throw InvalidOverride(description: "\(name) must be an http:// or https:// URL")
+            }
+            let rest = url.dropFirst(schemeEnd)
+            let authority = rest.prefix { $0 != "/" }
+            guard !authority.isEmpty, !url.contains("?"), !url.contains("#"), !url.contains(where: { $0 == " " || $0.isNewline }) else {
+                throw InvalidOverride(description: "\(name) must be a base URL with a host and no query, fragment or spaces (request paths are appended to it)")
+            }
             config.providers[i].baseURL = url
-            messages.append("provider '\(id)': base URL overridden by \(name) → \(url)")
+            // `user:password@` is not shown.
+            let shownAuthority = authority.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            let shown = String(url.prefix(schemeEnd)) + (authority.contains("@") ? "…@" : "") + shownAuthority + String(rest.dropFirst(authority.count))
+            messages.append("provider '\(id)': base URL overridden by \(name) → \(shown)")
         }
         return messages
     }

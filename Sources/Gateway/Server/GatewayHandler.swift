@@ -29,7 +29,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// it in place. (Carried in the state's payload, pattern bindings kept a second reference
     /// alive and the in-place edit copied the whole body.)
     private var receivedBody = ByteBuffer()
-    /// The caller, when the key was checked as the head arrived (requests with a body).
+    /// The route and the caller, when they were checked as the head arrived (requests with a body).
+    private var earlyRoute: Dispatch.Route?
     private var earlyCaller: Caller?
     private var requestTimer: Scheduled<Void>?
     private var nextExchangeID = 0
@@ -153,6 +154,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 reject(tooLarge(), closeNow: expectsContinue)
                 return
             }
+            earlyRoute = nil
             earlyCaller = nil
             if (declaredLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding") {
                 // Route and key are checked before any body is held: without a valid key nobody
@@ -160,6 +162,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // that asked for `100 Continue` is refused without sending its body.
                 do {
                     let route = try Dispatch(catalog: services.catalog)(head)
+                    earlyRoute = route
                     if route.target != .health {
                         earlyCaller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
                     }
@@ -238,7 +241,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The request in `receivedBody` is taken by whichever stage needs it.
     private func process(_ head: HTTPRequestHead) {
-        defer { receivedBody = ByteBuffer(); earlyCaller = nil }  // a body no stage took is not held until the next request
+        defer { receivedBody = ByteBuffer(); earlyRoute = nil; earlyCaller = nil }  // a body no stage took is not held until the next request
         // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the
         // connection can carry nothing more, so it closes after this answer (it used to stay
         // open, buffering whatever the client sent next).
@@ -247,7 +250,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let headOnly = head.method == .HEAD
         var caller: Caller?
         do {
-            let route = try Dispatch(catalog: services.catalog)(head)
+            let route = try earlyRoute ?? Dispatch(catalog: services.catalog)(head)
             let target = route.target
             switch target {
             case .health:

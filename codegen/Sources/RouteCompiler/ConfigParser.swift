@@ -49,7 +49,8 @@ public enum ConfigParser {
                 continue
             }
             guard let root else { continue }  // empty, or only comments
-            let document = convert(root, file: source.path, diagnostics: &diagnostics)
+            var budget = Self.maxNodesPerFile
+            let document = convert(root, file: source.path, budget: &budget, diagnostics: &diagnostics)
             guard case .mapping(let entries) = document.content else {
                 if !document.isNull {
                     diagnostics.error(document.location,
@@ -78,8 +79,19 @@ public enum ConfigParser {
 
     // MARK: Yams → ConfigNode
 
-    static func convert(_ node: Node, file: String, diagnostics: inout Diagnostics) -> ConfigNode {
+    /// Values one file may expand to. YAML aliases repeat their anchor's whole subtree, so a few
+    /// hundred bytes of nested aliases can expand exponentially; a real config has a few thousand.
+    static let maxNodesPerFile = 1_000_000
+
+    static func convert(_ node: Node, file: String, budget: inout Int, diagnostics: inout Diagnostics) -> ConfigNode {
         let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+        budget -= 1
+        guard budget >= 0 else {
+            if budget == -1 {
+                diagnostics.error(location, "this file expands to more than \(maxNodesPerFile) values (through YAML aliases?); the config is refused")
+            }
+            return ConfigNode(.scalar(ConfigScalar(text: "", kind: .null)), at: location)
+        }
         switch node {
         case .scalar(let scalar):
             return ConfigNode(.scalar(configScalar(node, text: scalar.string)), at: location)
@@ -88,7 +100,12 @@ public enum ConfigParser {
             // dangling one as null rather than trap.
             return ConfigNode(.scalar(ConfigScalar(text: "", kind: .null)), at: location)
         case .sequence(let sequence):
-            return ConfigNode(.sequence(sequence.map { convert($0, file: file, diagnostics: &diagnostics) }), at: location)
+            var items: [ConfigNode] = []
+            for item in sequence {
+                items.append(convert(item, file: file, budget: &budget, diagnostics: &diagnostics))
+                if budget < 0 { break }
+            }
+            return ConfigNode(.sequence(items), at: location)
         case .mapping(let mapping):
             var entries: [ConfigEntry] = []
             var seen: [[UInt8]: SourceLocation] = [:]
@@ -107,7 +124,8 @@ public enum ConfigParser {
                 }
                 seen[Array(keyScalar.string.utf8)] = keyLocation
                 entries.append(ConfigEntry(key: keyScalar.string, keyLocation: keyLocation,
-                                           value: convert(value, file: file, diagnostics: &diagnostics)))
+                                           value: convert(value, file: file, budget: &budget, diagnostics: &diagnostics)))
+                if budget < 0 { break }
             }
             return ConfigNode(.mapping(entries), at: location)
         }
