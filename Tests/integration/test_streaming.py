@@ -145,6 +145,32 @@ def test_sigterm_lets_streams_in_flight_finish(mock, tmp_path):
     assert refused
 
 
+def test_sigterm_waits_for_a_body_still_arriving(mock, tmp_path):
+    """Once a drain counted requests only from their provider call on: SIGTERM while a body was
+    still arriving closed the connection with no answer."""
+    gw = Gateway(mock, str(tmp_path))
+    k = gw.create_key("test")
+    body = json.dumps({"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]}).encode()
+    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    sock.sendall(f"POST {CHAT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {k}\r\n"
+                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+    time.sleep(0.2)
+    gw.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    sock.sendall(body[10:])
+    answer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert b"connection: close" in answer.lower()
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["object"] == "chat.completion"
+    assert gw.proc.wait(10) == 0
+
+
 def _usage_chunks(gateway, key, stream_options):
     body = {"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}], "stream": True, "mock": {"words": 3}}
     if stream_options is not None:

@@ -29,6 +29,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// it in place. (Carried in the state's payload, pattern bindings kept a second reference
     /// alive and the in-place edit copied the whole body.)
     private var receivedBody = ByteBuffer()
+    /// Whether this connection counts in the tracker's bodies arriving (see `countBody`).
+    private var bodyCounted = false
     /// The route and the caller, when they were checked as the head arrived (requests with a body).
     private var earlyRoute: Dispatch.Route?
     private var earlyCaller: Caller?
@@ -175,6 +177,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // but at most 1 MiB: the declaration alone must not make the gateway allocate 32 MiB
             // per connection.
             state = .receiving(head)
+            countBody(true)
             receivedBody = Self.bodyBuffer(reserving: min(declaredLength ?? 0, services.settings.maxBodyBytes, 1 << 20),
                                            allocator: context.channel.allocator)
             // A client that asks waits for this before sending the body (curl does for bodies
@@ -197,12 +200,21 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .receiving(let head):
                 state = .idle
                 process(head)
+                countBody(false)  // after `process`: a started call is counted by then
             case .rejected:
                 context.close(promise: nil)
             default:
                 break
             }
         }
+    }
+
+    /// A request counts as unfinished for a drain from its head until it is processed, refused or
+    /// its connection closes, so SIGTERM does not cut off a body still arriving.
+    private func countBody(_ arriving: Bool) {
+        guard arriving != bodyCounted else { return }
+        bodyCounted = arriving
+        if arriving { services.activity.bodyStarted() } else { services.activity.bodyEnded() }
     }
 
     private func tooLarge() -> GatewayError {
@@ -216,6 +228,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         requestTimer?.cancel()
         requestTimer = nil
         state = .rejected
+        countBody(false)
         receivedBody = ByteBuffer()
         var headers = [("content-type", "application/json")]
         headers.append(contentsOf: error.headers)
@@ -548,6 +561,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             account(exchange, status: 499, outcome: .clientDisconnected, usage: usage)
         }
         state = .idle
+        countBody(false)
         pipelined.removeAll()
         context.fireChannelInactive()
     }
@@ -576,6 +590,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 ? GatewayError(.headersTooLarge, "The request headers are larger than this gateway accepts (64 KiB in all, 32 KiB per field).")
                 : GatewayError(.malformedHTTP, "The request is not valid HTTP/1.1 (\(parserError)).")
             state = .rejected
+            countBody(false)
             pipelined.removeAll()
             write(error: answer, keepAlive: false, headOnly: false)
             return

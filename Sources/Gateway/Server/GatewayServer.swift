@@ -122,7 +122,7 @@ public final class GatewayServer: Sendable {
         }
         let grace = services.settings.shutdownGraceMs
         var waited = 0
-        while services.activity.requestsInFlight > 0 && waited < grace {
+        while services.activity.unfinishedRequests > 0 && waited < grace {
             usleep(20_000)
             waited += 20
         }
