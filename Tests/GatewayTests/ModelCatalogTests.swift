@@ -34,6 +34,7 @@ import Testing
     @Test func routesByMethodAndPath() {
         #expect(catalog.route(method: "POST", path: "/v1/chat/completions") == .found(.openaiChat))
         #expect(catalog.route(method: "GET", path: "/v1/chat/completions") == .wrongMethod)
+        #expect(catalog.allowedMethods(path: "/v1/chat/completions") == ["POST"])
         #expect(catalog.route(method: "HEAD", path: "/v1/models") == .found(.models))
         #expect(catalog.route(method: "GET", path: "/v2/x") == .notFound)
     }
@@ -45,6 +46,7 @@ import Testing
         #expect(catalog.route(method: "GET", path: "/v1/models") == .found(.models))
         #expect(catalog.route(method: "GET", path: "/v1/models/") == .notFound)
         #expect(catalog.route(method: "DELETE", path: "/v1/models/mock-a") == .wrongMethod)
+        #expect(catalog.allowedMethods(path: "/v1/models/mock-a") == ["GET", "HEAD"])
         #expect(catalog.route(method: "GET", path: "/v1/modelsx") == .notFound)
         // The route's own spelling is an id like any other (it was taken for an exact path: 405).
         #expect(catalog.route(method: "GET", path: "/v1/models/{model}") == .found(.model, parameter: "{model}"))

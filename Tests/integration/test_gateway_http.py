@@ -46,9 +46,12 @@ def test_unknown_path_is_404_in_openai_shape(gateway, key):
 
 
 def test_wrong_method_is_405(gateway, key):
-    status, _, body = request(gateway.port, "GET", CHAT, headers=auth(key))
+    status, headers, body = request(gateway.port, "GET", CHAT, headers=auth(key))
     assert status == 405
     assert_openai_error(body)
+    assert headers["allow"] == "POST"  # RFC 9110: a 405 says what the path takes
+    status, headers, _ = request(gateway.port, "DELETE", "/v1/models", headers=auth(key))
+    assert status == 405 and headers["allow"] == "GET, HEAD"
 
 
 # --- keys -----------------------------------------------------------------------------------

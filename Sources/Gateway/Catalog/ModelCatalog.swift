@@ -91,6 +91,17 @@ public final class ModelCatalog: Sendable {
         return otherMethod ? .wrongMethod : .notFound
     }
 
+    /// The methods `path` is routed for (HEAD wherever GET is), sorted: a 405's `Allow` header.
+    /// Only on that error path, so a scan of the few routes.
+    public func allowedMethods(path: String) -> [String] {
+        var methods = Set(routes.keys.filter { $0.path == path }.map(\.method))
+        for route in prefixRoutes where path.utf8.count > route.prefix.utf8.count && path.hasPrefix(route.prefix) {
+            methods.insert(route.method)
+        }
+        if methods.contains("GET") { methods.insert("HEAD") }
+        return methods.sorted()
+    }
+
     public func model(named name: String) -> Int? { modelIndex[name] }
 
     public func plan(_ id: String) -> PlanEntry? { plansByID[id] }

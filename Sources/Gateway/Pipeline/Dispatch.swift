@@ -21,7 +21,10 @@ struct Dispatch {
         switch catalog.route(method: head.method.rawValue, path: path) {
         case .found(let target, let parameter): return Route(target: target, parameter: parameter)
         case .wrongMethod:
-            throw GatewayError(.methodNotAllowed, "Method \(head.method.rawValue) is not allowed on \(path).")
+            // RFC 9110 §15.5.6: a 405 lists what the path does take.
+            let allowed = catalog.allowedMethods(path: path)
+            throw GatewayError(.methodNotAllowed, "Method \(head.method.rawValue) is not allowed on \(path); use \(allowed.joined(separator: " or ")).",
+                               headers: [("allow", allowed.joined(separator: ", "))])
         case .notFound:
             throw GatewayError(.routeNotFound, "No route for \(head.method.rawValue) \(path). Model endpoints live under /v1, e.g. POST /v1/chat/completions.")
         }
