@@ -113,6 +113,25 @@ import Testing
         #expect(store.recent.count == 1)
     }
 
+    /// At most `capacity` keys are kept; one more starts the cache over, and an older
+    /// generation's record never replaces a newer generation's entries.
+    @Test func rememberedKeysAreBounded() {
+        let recent = RecentKeys()
+        let record = KeyRecord(id: "key_000000000000", name: "", plan: "pro", createdAt: 0)
+        for i in 0..<RecentKeys.capacity {
+            Array("sk-\(i)".utf8).withUnsafeBytes { recent.remember(record, for: $0, generation: 7) }
+        }
+        #expect(recent.count == RecentKeys.capacity)
+        Array("sk-one-more".utf8).withUnsafeBytes { recent.remember(record, for: $0, generation: 7) }
+        #expect(recent.count == 1)
+        Array("sk-one-more".utf8).withUnsafeBytes { secret in
+            #expect(recent.record(for: secret, generation: 7) == record)
+            #expect(recent.record(for: secret, generation: 8) == nil)
+        }
+        Array("sk-stale".utf8).withUnsafeBytes { recent.remember(record, for: $0, generation: 6) }
+        #expect(recent.count == 1)
+    }
+
     /// Unknown secrets are not remembered: guessing cannot fill the cache.
     @Test func unknownSecretsAreNotRemembered() throws {
         let folder = try TempFolder(); defer { folder.remove() }

@@ -99,6 +99,14 @@ def key(gateway):
     return gateway.create_key("test", "pytest")
 
 
+def read_until_close(sock):
+    """Everything the peer sends until it closes the connection."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
 def request(port, method, path, body=None, headers=None, raw=None):
     """One HTTP request on a fresh connection; returns (status, headers, parsed JSON or bytes)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

@@ -585,25 +585,14 @@ def test_a_body_without_a_valid_key_is_refused_before_it_is_read(gateway, key_he
     """Once the whole body (up to max_body_bytes, 32 MiB) was buffered before the key was
     checked: anyone could make the gateway hold that much per connection. Now the head alone is
     answered: 401 arrives while the declared 30 MB body has not been sent at all."""
-    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
-    sock.sendall(f"POST {CHAT} HTTP/1.1\r\nHost: x\r\n{key_header}Content-Type: application/json\r\n"
-                 f"Content-Length: 31457280\r\nExpect: 100-continue\r\n\r\n".encode())
-    out = b""
-    while b"\r\n\r\n" not in out:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    sock.close()
+    out = raw_exchange(gateway.port, f"POST {CHAT} HTTP/1.1\r\nHost: x\r\n{key_header}Content-Type: application/json\r\n"
+                                     f"Content-Length: 31457280\r\nExpect: 100-continue\r\n\r\n".encode())
     status_line = out.split(b"\r\n", 1)[0]
     assert b" 401 " in status_line, out[:300]   # not "100 Continue", and no waiting for the body
     assert_alive(gateway)
 
 
 def test_a_body_to_an_unknown_path_is_refused_before_it_is_read(gateway, key):
-    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
-    sock.sendall(f"POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
-                 f"Content-Length: 31457280\r\nExpect: 100-continue\r\n\r\n".encode())
-    out = sock.recv(65536)
-    sock.close()
+    out = raw_exchange(gateway.port, f"POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+                                     f"Content-Length: 31457280\r\nExpect: 100-continue\r\n\r\n".encode())
     assert b" 404 " in out.split(b"\r\n", 1)[0], out[:300]

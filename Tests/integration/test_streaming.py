@@ -5,7 +5,7 @@ import signal
 import socket
 import time
 
-from conftest import Gateway, mock_stats
+from conftest import Gateway, mock_stats, read_until_close
 
 CHAT = "/v1/chat/completions"
 
@@ -158,12 +158,7 @@ def test_sigterm_waits_for_a_body_still_arriving(mock, tmp_path):
     gw.proc.send_signal(signal.SIGTERM)
     time.sleep(0.3)
     sock.sendall(body[10:])
-    answer = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        answer += chunk
+    answer = read_until_close(sock)
     sock.close()
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
     assert b"connection: close" in answer.lower()
@@ -224,12 +219,7 @@ def test_http10_client_gets_the_stream_unchunked_until_close(gateway, key):
     sock.sendall(
         f"POST {CHAT} HTTP/1.0\r\nAuthorization: Bearer {key}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
-    raw = b""
-    while True:  # until the gateway closes: the only end an HTTP/1.0 reader knows
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        raw += chunk
+    raw = read_until_close(sock)  # the only end an HTTP/1.0 reader knows
     sock.close()
     head, payload = raw.split(b"\r\n\r\n", 1)
     lines = head.lower().split(b"\r\n")

@@ -81,23 +81,23 @@ public final class ModelCatalog: Sendable {
         // HEAD is answered like GET without a body, as HTTP requires.
         if method == "HEAD", let target = routes[RouteKey(method: "GET", path: path)] { return .found(target) }
         if knownPaths.contains(path) { return .wrongMethod }
-        var otherMethod = false
-        for route in prefixRoutes where path.utf8.count > route.prefix.utf8.count && path.hasPrefix(route.prefix) {
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route.target, parameter: path.dropFirst(route.prefix.count))
-            }
-            otherMethod = true
+        let candidates = prefixRoutes(matching: path)
+        if let route = candidates.first(where: { $0.method == method || (method == "HEAD" && $0.method == "GET") }) {
+            return .found(route.target, parameter: path.dropFirst(route.prefix.count))
         }
-        return otherMethod ? .wrongMethod : .notFound
+        return candidates.isEmpty ? .notFound : .wrongMethod
+    }
+
+    /// The parameter routes whose prefix `path` extends (with a non-empty parameter).
+    private func prefixRoutes(matching path: String) -> [(method: String, prefix: String, target: RouteTarget)] {
+        prefixRoutes.filter { path.utf8.count > $0.prefix.utf8.count && path.hasPrefix($0.prefix) }
     }
 
     /// The methods `path` is routed for (HEAD wherever GET is), sorted: a 405's `Allow` header.
     /// Only on that error path, so a scan of the few routes.
     public func allowedMethods(path: String) -> [String] {
         var methods = Set(routes.keys.filter { $0.path == path }.map(\.method))
-        for route in prefixRoutes where path.utf8.count > route.prefix.utf8.count && path.hasPrefix(route.prefix) {
-            methods.insert(route.method)
-        }
+        methods.formUnion(prefixRoutes(matching: path).map(\.method))
         if methods.contains("GET") { methods.insert("HEAD") }
         return methods.sorted()
     }

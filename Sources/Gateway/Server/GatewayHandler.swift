@@ -165,9 +165,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 do {
                     let route = try Dispatch(catalog: services.catalog)(head)
                     earlyRoute = route
-                    if route.target != .health {
-                        earlyCaller = try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
-                    }
+                    if route.target != .health { earlyCaller = try authenticate(head) }
                 } catch {
                     reject(error, closeNow: expectsContinue)
                     return
@@ -254,7 +252,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The request in `receivedBody` is taken by whichever stage needs it.
     private func process(_ head: HTTPRequestHead) {
-        defer { receivedBody = ByteBuffer(); earlyRoute = nil; earlyCaller = nil }  // a body no stage took is not held until the next request
+        defer { receivedBody = ByteBuffer() }  // a body no stage took is not held until the next request
         // After an upgrade request (an `Upgrade` header, or CONNECT) NIO's parser stops: the
         // connection can carry nothing more, so it closes after this answer (it used to stay
         // open, buffering whatever the client sent next).
@@ -270,24 +268,24 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 write(status: 200, headers: [("content-type", "application/json")], body: Array(#"{"status":"ok"}"#.utf8),
                       keepAlive: keepAlive, headOnly: headOnly)
             case .models:
-                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try authenticate(head)
                 caller = who
                 write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
                       body: ListModels(catalog: services.catalog)(who), keepAlive: keepAlive, headOnly: headOnly)
             case .model:
-                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try authenticate(head)
                 caller = who
                 let body = try RetrieveModel(catalog: services.catalog)(route.parameter ?? "", caller: who)
                 write(status: 200, headers: [("content-type", "application/json")] + rateHeaders(who),
                       body: body, keepAlive: keepAlive, headOnly: headOnly)
             case .usage:
-                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try authenticate(head)
                 caller = who
                 let report = try UsageReport(accountant: services.accountant)(who)
                 write(status: 200, headers: [("content-type", "application/json")] + report.headers,
                       body: report.body, keepAlive: keepAlive, headOnly: headOnly)
             case .openaiChat:
-                let who = try earlyCaller ?? Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
+                let who = try authenticate(head)
                 caller = who
                 try Self.requireUncompressedBody(head.headers)
                 try startChatCompletion(body: takeReceivedBody(), caller: who, keepAlive: keepAlive,
@@ -302,6 +300,12 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } catch {
             write(error: GatewayError(.providerError, "Internal error: \(error)"), keepAlive: false, headOnly: headOnly)
         }
+    }
+
+    /// The caller, as checked when the head arrived if it was (requests with a body), else now.
+    private func authenticate(_ head: HTTPRequestHead) throws(GatewayError) -> Caller {
+        if let earlyCaller { return earlyCaller }
+        return try Authenticate(catalog: services.catalog, keys: services.keys)(head.headers)
     }
 
     /// The received body, moved out (`receivedBody` is left empty): the caller is its only owner.
